@@ -1,0 +1,104 @@
+import { test } from 'tap'
+import { FST_TLS_CERT_AUTH_BAD_DN, parseDN } from '../index'
+import { canonicalType } from '../plugin/dn'
+
+const attrs = (input: string, format?: 'auto' | 'rfc4514' | 'legacy') =>
+  parseDN(input, format).map((rdn) => rdn.map(({ type, value }) => `${type}=${value}`).join('+'))
+
+test('the Django examples and nginx RFC 2253 form', async (t) => {
+  t.same(attrs('/C=AU/O=Example/CN=alice'), ['C=AU', 'O=Example', 'CN=alice'])
+  t.same(attrs('C=AU, ST=Victoria, L=Melbourne, CN=mp'), ['C=AU', 'ST=Victoria', 'L=Melbourne', 'CN=mp'])
+  t.same(attrs('CN=alice,O=Example,C=AU'), ['CN=alice', 'O=Example', 'C=AU'])
+  t.same(parseDN('CN=alice'), [[{ type: 'CN', value: 'alice' }]], 'objects of type and value')
+})
+
+test('RFC 4514 escapes', async (t) => {
+  t.same(attrs('CN=alice\\,CN=admin'), ['CN=alice,CN=admin'], 'escaped comma stays in the value')
+  t.same(attrs('OU=x\\+CN=admin,CN=bob'), ['OU=x+CN=admin', 'CN=bob'], 'escaped plus stays in the value')
+  t.same(attrs('CN=\\"q\\" \\\\ \\< \\> \\; \\='), ['CN="q" \\ < > ; ='])
+  t.same(attrs('CN=\\41\\6c\\69ce'), ['CN=Alice'], 'hex pairs')
+  t.same(attrs('CN=J\\C3\\BCrgen'), ['CN=Jürgen'], 'UTF-8 as hex pairs')
+  t.same(attrs('CN=\\E2\\82\\AC\\,x'), ['CN=€,x'], 'multi-byte then an escaped special')
+  t.same(attrs('CN=Jürgen'), ['CN=Jürgen'], 'raw UTF-8 as nginx sends it')
+  t.same(attrs('CN=\\ lead,O=trail\\ '), ['CN= lead', 'O=trail '], 'escaped spaces are kept')
+  t.same(attrs('CN=\\#hash'), ['CN=#hash'], 'escaped leading #')
+  t.same(attrs('CN=a=b'), ['CN=a=b'], 'an unescaped = inside a value')
+  t.same(attrs('CN='), ['CN='], 'an empty value')
+  t.same(parseDN(''), [], 'the empty DN')
+  t.same(parseDN('   '), [], 'only spaces')
+})
+
+test('spaces around separators, as OpenSSL writes them', async (t) => {
+  t.same(attrs(' C = AU ,  CN = mp '), ['C=AU', 'CN=mp'])
+  t.same(attrs('CN = a + UID = 7, O = x'), ['CN=a+UID=7', 'O=x'])
+  t.same(attrs('CN=two words  here ,O=x'), ['CN=two words  here', 'O=x'], 'inner spaces kept, trailing trimmed')
+})
+
+test('multi-valued RDNs', async (t) => {
+  t.same(parseDN('CN=a+UID=b,O=x'), [[{ type: 'CN', value: 'a' }, { type: 'UID', value: 'b' }], [{ type: 'O', value: 'x' }]])
+  t.same(attrs('/O=x/CN=a+UID=b'), ['O=x', 'CN=a+UID=b'], 'legacy too')
+})
+
+test('attribute types: every spelling of one type is one name', async (t) => {
+  t.same(attrs('commonName=a,2.5.4.3=b,cn=c,E=d,1.2.840.113549.1.9.1=e'), ['CN=a', 'CN=b', 'CN=c', 'emailAddress=d', 'emailAddress=e'])
+  t.same(attrs('1.3.6.1.4.1.1466.0=x'), ['1.3.6.1.4.1.1466.0=x'], 'unknown OIDs stay as written')
+  t.equal(canonicalType('SomethingElse'), 'SomethingElse')
+})
+
+test('#hex values are BER and decode by their string type', async (t) => {
+  t.same(attrs('CN=#0c05616c696365'), ['CN=alice'], 'UTF8String')
+  t.same(attrs('CN=#1305616c696365 ,O=x'), ['CN=alice', 'O=x'], 'PrintableString, space before the comma')
+  t.same(attrs('1.2.840.113549.1.9.1=#1611616c696365406578616d706c652e636f6d'), ['emailAddress=alice@example.com'], 'IA5String as Go writes it')
+  t.same(attrs('CN=#1e0400e90041'), ['CN=éA'], 'BMPString')
+  t.same(attrs('CN=#1c08000000e900000041'), ['CN=éA'], 'UniversalString')
+  t.same(attrs('2.5.4.45=#030200ff'), ['2.5.4.45=#030200ff'], 'other types keep their hex form')
+  const long = 'a'.repeat(200)
+  t.same(attrs(`CN=#0c81c8${Buffer.from(long).toString('hex')}`), [`CN=${long}`], 'long-form length')
+})
+
+test('legacy slash form', async (t) => {
+  t.same(attrs('/CN=a\\/CN=admin/O=x'), ['CN=a/CN=admin', 'O=x'], 'escaped slash')
+  t.same(attrs('/CN=a\\+b\\\\c\\=d'), ['CN=a+b\\c=d'])
+  t.same(attrs('/CN=J\\xC3\\xBCrgen'), ['CN=Jürgen'], '\\x bytes')
+  t.same(attrs('/CN=\\xC3\\xBC\\/'), ['CN=ü/'], '\\x bytes then an escape')
+  t.same(attrs('/CN=a=b'), ['CN=a=b'])
+  t.same(attrs('CN=a/b', 'rfc4514'), ['CN=a/b'], 'a slash is plain text in RFC 4514')
+  t.same(attrs('/CN=x', 'legacy'), ['CN=x'])
+})
+
+test('invalid input throws a coded error and never guesses', async (t) => {
+  const bad = [
+    'CN', 'CN=a,', 'CN=a,,O=b', '=a', 'C N=a', '1.=a', '01.2=a', 'OID.2.5.4.3=a', 'CN=a;O=b', 'CN="quoted"',
+    'CN=a<b', 'CN=a\\', 'CN=a\\x', 'CN=\\zz', 'CN=\\C3', 'CN=\\C3\\28', 'CN=#', 'CN=#0', 'CN=#zz', 'CN=#0c05616c6963',
+    'CN=#0c80', 'CN=#0c85', 'CN=#0c02c328', 'CN=#1e03000041', 'CN=#1e02d800', 'CN=#1c0400110000', 'CN=#0c0161 x',
+    'CN=a\0', 'CN=a+', '/', '/CN', '/CN=a/', '/CN=a+', '//CN=a', '/CN=a\\q', '/CN=\\xZZ', '/CN=\\xC3', '/CN=a\0',
+    '/CN=\\xC3\\/', 'CN=x'
+  ]
+  for (const input of bad.slice(0, -1)) {
+    t.throws(() => parseDN(input), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, JSON.stringify(input))
+  }
+  t.throws(() => parseDN('CN=x', 'legacy'), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, 'legacy must start with /')
+  t.throws(() => parseDN('CN=x', 'ldap' as 'auto'), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, 'unknown format')
+  t.throws(() => parseDN(42 as unknown as string), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, 'not a string')
+  const error = t.throws(() => parseDN('CN=' + 'x'.repeat(500) + ';')) as Error
+  t.ok(error instanceof FST_TLS_CERT_AUTH_BAD_DN)
+  t.ok(error.message.length < 300, 'long input is cut in the message')
+})
+
+test('linear time on hostile input', async (t) => {
+  const sizes = [20_000, 40_000]
+  const times = sizes.map((n) => {
+    const inputs = [
+      'CN=' + '\\,'.repeat(n),
+      'CN=a' + '+CN=a'.repeat(n),
+      'CN=' + ' '.repeat(n) + 'x',
+      'CN=' + '\\C3\\BC'.repeat(n),
+      '/' + 'CN=a/'.repeat(n) + 'O=x'
+    ]
+    const start = process.hrtime.bigint()
+    for (const input of inputs) parseDN(input)
+    return Number(process.hrtime.bigint() - start)
+  })
+  // Doubling the input must not quadruple the time; a loose bound keeps a noisy machine out of it.
+  t.ok(times[1] < times[0] * 3.5, `20k: ${times[0]}ns, 40k: ${times[1]}ns`)
+})
