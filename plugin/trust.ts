@@ -10,7 +10,9 @@ export function compileTrust (trusted: TrustedProxies): TrustCheck {
   if (typeof trusted === 'function') {
     return (address) => address !== undefined && trusted(address) === true
   }
-  const matches = proxyAddr.compile(trusted)
+  // As Fastify's trustProxy: a string is a comma-separated list of addresses, ranges and names.
+  const list = typeof trusted === 'string' ? trusted.split(',').map((part) => part.trim()) : trusted
+  const matches = proxyAddr.compile(list)
   // The second argument is the hop index; 0 is the peer on the socket, the one we ask about.
   return (address) => address !== undefined && matches(address, 0)
 }

@@ -22,9 +22,13 @@ export async function buildApp (
   })
   const app = Fastify({ logger: { level: 'info', stream }, ...serverOptions })
   await app.register(cookie)
-  await app.register(session, { secret: SECRET, cookie: { secure: 'auto' } })
+  await app.register(session, { secret: SECRET, cookie: { secure: 'auto' }, saveUninitialized: false })
   await app.register(tlsCertAuth, options)
   app.get('/accounts/login/', async (request) => ({ page: 'login form', certUser: request.certUser }))
+  app.get('/visit', async (request) => {
+    request.session.set('visited' as 'cookie', true as never)
+    return 'visited'
+  })
   app.get('/whoami', async (request) => ({ certUser: request.certUser, user: request.session.get('user' as 'cookie') ?? null }))
   return { app, logs }
 }

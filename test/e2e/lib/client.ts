@@ -5,10 +5,10 @@
 import { request } from 'node:https'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 
-export interface ClientIdentity {
-  certPem: string
-  keyPem: string
-}
+/** PEM cert + key (e.g. a pki entry), or a PKCS#12 bundle (pki.alice.p12 / p12Password). */
+export type ClientIdentity =
+  | { certPem: string, keyPem: string }
+  | { pfx: Buffer, passphrase: string }
 
 export interface TlsRequestOptions {
   /** PEM of the CA that issued the proxy's server certificate. */
@@ -28,9 +28,18 @@ export interface TlsResponse {
   body: string
 }
 
+// Pick fields explicitly: pki entries also carry `cert`/`key` *paths*, which
+// must not end up as TLS options.
+function tlsIdentity (id?: ClientIdentity): { cert?: string, key?: string, pfx?: Buffer, passphrase?: string } {
+  if (id === undefined) return {}
+  if ('pfx' in id) return { pfx: id.pfx, passphrase: id.passphrase }
+  return { cert: id.certPem, key: id.keyPem }
+}
+
 /**
- * Rejects on TLS failures; err.message then carries OpenSSL's reason, e.g.
- * 'sslv3 alert certificate expired' or 'tlsv13 alert certificate required'.
+ * Rejects on TLS failures; err.code then names the server's alert, e.g.
+ * ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA,
+ * ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE (Caddy, for any rejected certificate).
  */
 export async function tlsRequest (url: string, opts: TlsRequestOptions): Promise<TlsResponse> {
   return await new Promise((resolve, reject) => {
@@ -38,8 +47,7 @@ export async function tlsRequest (url: string, opts: TlsRequestOptions): Promise
       method: opts.method ?? 'GET',
       headers: opts.headers,
       ca: opts.ca,
-      cert: opts.identity?.certPem,
-      key: opts.identity?.keyPem,
+      ...tlsIdentity(opts.identity),
       agent: false,
       timeout: opts.timeoutMs ?? 10000
     }, res => {

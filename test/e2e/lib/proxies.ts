@@ -31,7 +31,10 @@ export interface StartProxyOptions {
   upstream: string | string[]
   /** Listen port; default a free one. */
   port?: number
-  /** nginx only: forward $ssl_client_s_dn_legacy instead of $ssl_client_s_dn. */
+  /**
+   * nginx: forward $ssl_client_s_dn_legacy instead of $ssl_client_s_dn.
+   * HAProxy: forward %[ssl_c_s_dn] (oneline) instead of %[ssl_c_s_dn(,0,rfc2253)].
+   */
   legacyDn?: boolean
 }
 
@@ -137,7 +140,7 @@ export async function startHaproxy (opts: StartProxyOptions): Promise<RunningPro
     const configFile = join(base.runDir, 'haproxy.cfg')
     return {
       configFile,
-      config: haproxyConfig({ ...base, certFile: pem }),
+      config: haproxyConfig({ ...base, certFile: pem, legacyDn: opts.legacyDn }),
       // -db: foreground, no daemon; logs to stderr (see `log stderr` in the config).
       spawn: { command: bin, args: ['-db', '-f', configFile] }
     }
@@ -171,7 +174,7 @@ export async function startCaddy (opts: StartProxyOptions): Promise<RunningProxy
     const configFile = join(base.runDir, 'Caddyfile')
     return {
       configFile,
-      config: caddyConfig(base),
+      config: caddyConfig({ ...base, caFiles: [opts.pki.rootCa.cert, opts.pki.intermediateCa.cert] }),
       spawn: {
         command: bin,
         args: ['run', '--config', configFile, '--adapter', 'caddyfile'],

@@ -42,7 +42,21 @@ export interface ApacheConfigOptions extends ProxyConfigOptions {
 }
 
 /** HAProxy wants the certificate chain and the key in one PEM file: pass it as certFile. */
-export type HaproxyConfigOptions = Omit<ProxyConfigOptions, 'keyFile'>
+export interface HaproxyConfigOptions extends Omit<ProxyConfigOptions, 'keyFile'> {
+  /**
+   * Forward the DN in HAProxy's default OpenSSL "oneline" form
+   * (`/C=AU/O=Example/CN=alice`) instead of RFC 2253 (`CN=alice,O=Example,C=AU`).
+   */
+  legacyDn?: boolean
+}
+
+/**
+ * Caddy 2.6 reads only the first certificate of a trusted_ca_cert_file, so
+ * each CA certificate (root, intermediate) is listed in its own file.
+ */
+export interface CaddyConfigOptions extends Omit<ProxyConfigOptions, 'caFile'> {
+  caFiles: string[]
+}
 
 // Configs are not quoted consistently across proxies: refuse values that
 // would need quoting rather than emit a subtly broken file.
@@ -63,6 +77,12 @@ function hostPort (upstream: string): string {
 function indent (text: string, spaces: number): string {
   const pad = ' '.repeat(spaces)
   return text.split('\n').map(line => (line === '' ? line : pad + line)).join('\n')
+}
+
+// Caddyfiles are conventionally tab-indented (`caddy fmt`); the templates use
+// 4 spaces (lint forbids tabs in source) and are converted here.
+function tabify (text: string): string {
+  return text.replace(/^(?: {4})+/gm, m => '\t'.repeat(m.length / 4))
 }
 
 function listen (o: { listenHost?: string, port: number }): string {
@@ -87,7 +107,7 @@ server {
 
     # Ask for a client certificate but do not require one, so requests
     # without a certificate still reach the app (and its login page).
-    # Depth 2: leaf <- intermediate <- root.
+    # A certificate that fails verification gets nginx's own 400 page.
     ssl_client_certificate ${safe(o.caFile)};
     ssl_verify_client      optional;
     ssl_verify_depth       2;
@@ -99,8 +119,8 @@ server {
         proxy_set_header X-Forwarded-Proto $scheme;
 
         # proxy_set_header replaces any client-sent header of the same name.
-        # Without a certificate the values are empty (or NONE) and nginx then
-        # omits the header: the client's copy is dropped either way.
+        # Without a certificate: X-Client-Cert-Valid is NONE and the other two
+        # are empty, so nginx omits them; the client's copies are dropped anyway.
         proxy_set_header X-Client-Cert-Valid $ssl_client_verify;
         proxy_set_header X-Client-Cert-Dn    ${dn};
         proxy_set_header X-Client-Cert       $ssl_client_escaped_cert;
@@ -136,6 +156,9 @@ ${indent(nginxSiteConfig(o), 4)}}
 
 export function haproxySiteConfig (o: HaproxyConfigOptions): string {
   const servers = o.upstreams.map((u, i) => `    server app${i + 1} ${hostPort(u)}`).join('\n')
+  // rfc2253 escapes separators inside values ("CN=Smith\, John"); the default
+  // oneline form ("/O=Example/CN=Smith, John") cannot, so a "/" in a value is ambiguous.
+  const dn = o.legacyDn ? '%[ssl_c_s_dn]' : '%[ssl_c_s_dn(,0,rfc2253)]'
   return `frontend https_in
     # verify optional: ask for a client certificate but let requests without
     # one through. Certificates that fail verification abort the handshake.
@@ -148,7 +171,7 @@ export function haproxySiteConfig (o: HaproxyConfigOptions): string {
     # ssl_c_verify is 0 both for "verified" and "no certificate": check ssl_c_used.
     http-request set-header X-SSL-Client-Used   %[ssl_c_used]
     http-request set-header X-SSL-Client-Verify %[ssl_c_verify]
-    http-request set-header X-SSL-Client-DN     %{+Q}[ssl_c_s_dn]
+    http-request set-header X-SSL-Client-DN     ${dn}
     http-request set-header X-SSL-Client-Cert   %[ssl_c_der,base64]
     default_backend app
 
@@ -191,7 +214,8 @@ export function apacheSiteConfig (o: ApacheConfigOptions): string {
 
     # Ask for a client certificate but do not require one, so requests
     # without a certificate still reach the app (and its login page).
-    # Depth 2: leaf <- intermediate <- root.
+    # A certificate that fails verification aborts the TLS handshake.
+    # Depth 2 (leaf <- intermediate <- root); Apache's default of 1 rejects it.
     SSLCACertificateFile ${safe(o.caFile)}
     SSLVerifyClient optional
     SSLVerifyDepth  2
@@ -200,7 +224,7 @@ export function apacheSiteConfig (o: ApacheConfigOptions): string {
     RequestHeader set X-Forwarded-Proto https
 
     # "set" replaces every client-sent copy. Without a certificate the
-    # verify value is NONE and the others are set empty.
+    # verify value is NONE and the other two are the literal text "(null)".
     RequestHeader set X-Client-Cert-Valid "%{SSL_CLIENT_VERIFY}s"
     RequestHeader set X-Client-Cert-Dn    "%{SSL_CLIENT_S_DN}s"
     RequestHeader set X-Client-Cert       "%{SSL_CLIENT_CERT}s"
@@ -236,34 +260,43 @@ ${apacheSiteConfig(o)}`
 
 // ---------------------------------------------------------------- Caddy
 
-export function caddySiteConfig (o: ProxyConfigOptions): string {
+export function caddySiteConfig (o: CaddyConfigOptions): string {
   const upstreams = o.upstreams.map(hostPort).join(' ')
-  return `https://localhost:${o.port} {
+  const cas = o.caFiles.map(f => `            trusted_ca_cert_file ${safe(f)}`).join('\n')
+  return tabify(`https://localhost:${o.port} {
     bind ${safe(o.listenHost ?? '127.0.0.1')}
 
     # verify_if_given: ask for a client certificate but do not require one.
     # Certificates that fail verification abort the handshake.
+    # One CA certificate per trusted_ca_cert_file (only the first PEM is read).
     tls ${safe(o.certFile)} ${safe(o.keyFile)} {
         client_auth {
             mode verify_if_given
-            trusted_ca_cert_file ${safe(o.caFile)}
+${cas}
         }
     }
 
+    # Without a client certificate the tls.client placeholders are unknown and
+    # header_up would forward them literally ("{http.request.tls.client.subject}");
+    # vars resolves unknown placeholders to "", so the headers arrive empty.
+    vars {
+        client_dn {http.request.tls.client.subject}
+        client_cert {http.request.tls.client.certificate_der_base64}
+    }
+
     reverse_proxy ${upstreams} {
-        # header_up replaces any client-sent copy; without a certificate the
-        # placeholders are empty and the headers are sent with empty values.
-        header_up X-Client-Cert-Dn {http.request.tls.client.subject}
-        header_up X-Client-Cert {http.request.tls.client.certificate_der_base64}
+        # header_up replaces any client-sent copy of these headers.
+        header_up X-Client-Cert-Dn {vars.client_dn}
+        header_up X-Client-Cert {vars.client_cert}
     }
 }
-`
+`)
 }
 
-export function caddyConfig (o: ProxyConfigOptions): string {
+export function caddyConfig (o: CaddyConfigOptions): string {
   // admin off + auto_https off: nothing binds besides the site's own port.
   // Storage goes to $XDG_DATA_HOME, which the launcher points into runDir.
-  return `{
+  return tabify(`{
     admin off
     auto_https off
     servers {
@@ -271,5 +304,5 @@ export function caddyConfig (o: ProxyConfigOptions): string {
     }
 }
 
-${caddySiteConfig(o)}`
+`) + caddySiteConfig(o)
 }

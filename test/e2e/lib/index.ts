@@ -1,0 +1,8 @@
+// One import for e2e tests: import { createPki, startNginx, tlsRequest } from './lib'
+export * from './pki'
+export * from './proxies'
+export * from './proxy-configs'
+export * from './client'
+export * from './ports'
+export { startProcess, waitForPort, waitForPortClosed, canConnect } from './process'
+export type { ManagedProcess, SpawnOptions } from './process'

@@ -1,0 +1,126 @@
+import { test } from 'tap'
+import { buildApp, certHeaders, logged, sessionCookie } from './helpers/app'
+
+const LOGIN = '/accounts/login/'
+
+test('no certificate, or a verify value other than SUCCESS: the login route answers as usual', async (t) => {
+  const { app, logs } = await buildApp()
+  for (const headers of [{}, certHeaders('CN=alice', 'FAILED:certificate has expired'), certHeaders('CN=alice', 'NONE'),
+    certHeaders('CN=alice', ''), certHeaders('CN=alice', 'GENEROUS'), certHeaders('CN=alice', 'success'),
+    { 'x-client-cert-valid': 'NONE' }]) {
+    const response = await app.inject({ url: LOGIN, headers })
+    t.equal(response.statusCode, 200, JSON.stringify(headers))
+    t.same(response.json(), { page: 'login form', certUser: null })
+    t.notOk(response.headers['set-cookie'], 'no session written')
+  }
+  t.equal(logged(logs, 'not verified by the proxy').length, 3, 'FAILED, GENEROUS and success are logged; NONE and empty are not')
+  t.match(logged(logs, 'not verified')[0], { verify: 'FAILED:certificate has expired' })
+})
+
+test('a verified certificate logs in: session regenerated, user stored, 302 to loginRedirectUrl', async (t) => {
+  const { app, logs } = await buildApp({ loginRedirectUrl: '/home' })
+  const before = await app.inject({ url: '/visit' })
+  const planted = sessionCookie(before.headers['set-cookie'])
+
+  const response = await app.inject({ url: LOGIN, headers: { ...certHeaders('CN=alice,O=Example,C=AU'), cookie: planted } })
+  t.equal(response.statusCode, 302)
+  t.equal(response.headers.location, '/home')
+  const cookie = sessionCookie(response.headers['set-cookie'])
+  t.not(cookie, planted, 'session id changes on login (no fixation)')
+
+  const whoami = await app.inject({ url: '/whoami', headers: { cookie } })
+  t.same(whoami.json().user, { username: 'alice', dn: 'CN=alice,O=Example,C=AU' })
+  t.equal(whoami.json().certUser, null, 'the session, not the certificate, carries the login')
+  const old = await app.inject({ url: '/whoami', headers: { cookie: planted } })
+  t.equal(old.json().user, null, 'the planted session holds no user')
+
+  t.match(logged(logs, 'client certificate login')[0], { username: 'alice', source: 'headers' })
+  t.notOk(JSON.stringify(logs).includes('O=Example'), 'the DN is not logged on success')
+})
+
+test('the Django examples log in as alice and mp', async (t) => {
+  const { app } = await buildApp({ findUser: (identity) => ({ name: identity.username }) })
+  for (const [dn, name] of [['/C=AU/O=Example/CN=alice', 'alice'], ['C=AU, ST=Victoria, L=Melbourne, CN=mp', 'mp'],
+    ['CN=alice\\,CN=admin', 'alice,CN=admin'], ['OU=x\\+CN=admin,CN=bob', 'bob'], ['CN=J\\C3\\BCrgen', 'Jürgen']]) {
+    const response = await app.inject({ url: LOGIN, headers: certHeaders(dn) })
+    const whoami = await app.inject({ url: '/whoami', headers: { cookie: sessionCookie(response.headers['set-cookie']) } })
+    t.same(whoami.json().user, { name }, dn)
+  }
+})
+
+test('verified but no usable identity: 403 FST_TLS_CERT_AUTH_NO_IDENTITY with the reason logged', async (t) => {
+  const { app, logs } = await buildApp()
+  const cases: Array<[Record<string, string>, string]> = [
+    [certHeaders('CN=alice,CN=admin'), 'exactly one CN'],
+    [certHeaders('CN=a+CN=b'), 'exactly one CN'],
+    [certHeaders('CN=a,2.5.4.3=b'), 'exactly one CN'],
+    [certHeaders('O=Example,C=AU'), 'found 0'],
+    [certHeaders('CN=,O=x'), 'the CN is empty'],
+    [certHeaders('CN=a;O=b'), 'unescaped'],
+    [{ 'x-client-cert-valid': 'SUCCESS' }, 'no x-client-cert-dn header']
+  ]
+  for (const [headers, reason] of cases) {
+    logs.length = 0
+    const response = await app.inject({ url: LOGIN, headers })
+    t.equal(response.statusCode, 403, JSON.stringify(headers))
+    t.equal(response.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY')
+    t.notOk(response.headers['set-cookie'])
+    t.match(logged(logs, 'gives no identity')[0], { reason: new RegExp(reason) })
+  }
+})
+
+test('the path alone decides: query strings are ignored, other paths never log in', async (t) => {
+  const { app } = await buildApp()
+  const withQuery = await app.inject({ url: LOGIN + '?x=1', headers: certHeaders('CN=alice') })
+  t.equal(withQuery.statusCode, 302)
+  const other = await app.inject({ url: '/whoami', headers: certHeaders('CN=alice') })
+  t.equal(other.statusCode, 200)
+  t.equal(other.json().certUser.username, 'alice', 'certUser works on every route')
+  t.equal(other.json().user, null, 'but only the login URL writes the session')
+})
+
+test('a header sent twice gives no identity, and a warning', async (t) => {
+  const { app, logs } = await buildApp()
+  for (const headers of [
+    { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': ['CN=alice', 'CN=admin'] },
+    { 'x-client-cert-valid': ['SUCCESS', 'SUCCESS'], 'x-client-cert-dn': 'CN=alice' }
+  ]) {
+    const response = await app.inject({ url: LOGIN, headers })
+    t.equal(response.statusCode, 200)
+    t.equal(response.json().certUser, null)
+  }
+  t.same(logged(logs, 'sent more than once').map((line) => line.headers), [['x-client-cert-dn'], ['x-client-cert-valid']])
+})
+
+test('open redirects are refused: only same-site paths are followed', async (t) => {
+  const { app } = await buildApp({ loginRedirectUrl: '/dashboard' })
+  const login = (next: string) => app.inject({ url: LOGIN + '?next=' + encodeURIComponent(next), headers: certHeaders('CN=alice') })
+  for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example', '\\\\evil.example', 'evil.example',
+    '/\t/evil.example', '/x\nLocation: //evil', '', 'javascript:alert(1)', '/ü']) {
+    t.equal((await login(next)).headers.location, '/dashboard', JSON.stringify(next))
+  }
+  for (const next of ['/reports?year=2026', '/a/b#c', '/']) {
+    t.equal((await login(next)).headers.location, next, next)
+  }
+})
+
+test('certUser is computed once, when first read, and not at all when unread', async (t) => {
+  let reads = 0
+  const { app } = await buildApp({
+    headers: { dn: 'x-dn' },
+    debug: false
+  })
+  app.addHook('onRequest', async (request) => {
+    // Count the reads of the DN header through a getter.
+    const headers = request.headers
+    const dn = headers['x-dn']
+    Object.defineProperty(headers, 'x-dn', { get: () => { reads++; return dn }, enumerable: true, configurable: true })
+  })
+  app.get('/twice', async (request) => [request.certUser?.username, request.certUser?.username])
+  app.get('/never', async () => 'ok')
+  const headers = { 'x-client-cert-valid': 'SUCCESS', 'x-dn': 'CN=alice' }
+  t.same((await app.inject({ url: '/twice', headers })).json(), ['alice', 'alice'])
+  t.equal(reads, 1, 'read once for two accesses')
+  await app.inject({ url: '/never', headers })
+  t.equal(reads, 1, 'a route that never reads certUser pays nothing')
+})

@@ -1,0 +1,95 @@
+import cookie from '@fastify/cookie'
+import Fastify from 'fastify'
+import { test, type Test } from 'tap'
+import tlsCertAuth from '../index'
+import { buildApp, certHeaders, logged } from './helpers/app'
+
+const rejects = (t: Test, options: object, code: string, message: RegExp | string = '') =>
+  t.rejects(async () => { await buildApp(options as tlsCertAuth.TlsCertAuthOptions) }, { code, message }, JSON.stringify(options))
+
+test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async (t) => {
+  const code = 'FST_TLS_CERT_AUTH_BAD_OPTION'
+  await rejects(t, { loginURL: '/x' }, code, /loginURL: unknown option/)
+  await rejects(t, { loginUrl: 'accounts/login' }, code, /loginUrl/)
+  await rejects(t, { loginUrl: '/login?x=1' }, code, /loginUrl/)
+  await rejects(t, { loginUrl: '/log in' }, code, /loginUrl/)
+  await rejects(t, { loginUrl: 7 }, code, /loginUrl: expected a string/)
+  await rejects(t, { loginRedirectUrl: '/x\r\nSet-Cookie: a=b' }, code, /loginRedirectUrl/)
+  await rejects(t, { autoCreate: 'yes' }, code, /autoCreate: expected a boolean/)
+  await rejects(t, { autoCreate: true, findUser: () => null }, code, /needs both findUser and createUser/)
+  await rejects(t, { autoCreate: true, createUser: () => ({}) }, code, /needs both/)
+  await rejects(t, { findUser: 'users' }, code, /findUser: expected a function/)
+  await rejects(t, { sessionKey: '' }, code, /sessionKey/)
+  await rejects(t, { headers: 'x' }, code, /headers: expected an object/)
+  await rejects(t, { headers: null }, code, /headers: expected an object/)
+  await rejects(t, { headers: { verfy: 'x' } }, code, /headers.verfy: unknown/)
+  await rejects(t, { headers: { dn: '' } }, code, /headers.dn: expected a non-empty string/)
+  await rejects(t, { headers: { dn: 'x dn' } }, code, /not a header name/)
+  await rejects(t, { headers: { dnFormat: 'ldap' } }, code, /headers.dnFormat/)
+  await rejects(t, { trustedProxies: '10.0.0.0/33' }, code, /trustedProxies/)
+  await rejects(t, { trustedProxies: 'nowhere' }, code, /trustedProxies/)
+  await rejects(t, { debug: 1 }, code, /debug: expected a boolean/)
+  await rejects(t, { debugFakeHeaders: null }, code, /debugFakeHeaders: expected an object/)
+  await rejects(t, { debugFakeHeaders: { HTTP_X_CLIENT_CERT_DN: 1 } }, code, /debugFakeHeaders.HTTP_X_CLIENT_CERT_DN/)
+  await rejects(t, { debug: true, debugFakeHeaders: { 'bad header': 'x' } }, code, /not a header name/)
+})
+
+test('options Fastify passes to every plugin are accepted', async (t) => {
+  const { app } = await buildApp({ prefix: '/x', logLevel: 'warn' } as tlsCertAuth.TlsCertAuthOptions)
+  await app.ready()
+  t.pass()
+})
+
+test('custom header names, success value, DN format, login URL and session key', async (t) => {
+  const { app } = await buildApp({
+    loginUrl: '/login',
+    sessionKey: 'account',
+    headers: { verify: 'X-SSL-Verify', verifySuccess: '0', dn: 'X-SSL-DN', dnFormat: 'legacy' }
+  })
+  app.get('/login', async () => 'form')
+  app.get('/account', async (request) => request.session.get('account' as 'cookie'))
+  const response = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-dn': '/O=x/CN=carol' } })
+  t.equal(response.statusCode, 302)
+  const account = await app.inject({ url: '/account', headers: { cookie: response.headers['set-cookie'] as string } })
+  t.same(account.json(), { username: 'carol', dn: '/O=x/CN=carol' })
+  const rfc = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-dn': 'CN=carol' } })
+  t.equal(rfc.statusCode, 403, 'the legacy format is enforced, not guessed')
+  const old = await app.inject({ url: '/accounts/login/', headers: certHeaders('CN=alice') })
+  t.equal(old.statusCode, 200, 'the default login URL no longer logs in')
+})
+
+test('without @fastify/session, registration fails with FST_TLS_CERT_AUTH_NO_SESSION', async (t) => {
+  const app = Fastify()
+  await app.register(cookie)
+  await t.rejects(async () => { await app.register(tlsCertAuth) }, { code: 'FST_TLS_CERT_AUTH_NO_SESSION' })
+})
+
+test('debugFakeHeaders act as client headers, only with debug on', async (t) => {
+  const fakes = { HTTP_X_CLIENT_CERT_VALID: 'SUCCESS', 'X-Client-Cert-Dn': 'CN=dev,O=Local' }
+  const { app, logs } = await buildApp({ debug: true, debugFakeHeaders: fakes })
+  await app.ready()
+  t.match(logged(logs, 'debug is on')[0], { level: 40, fakeHeaders: ['x-client-cert-valid', 'x-client-cert-dn'] })
+  const response = await app.inject({ url: '/whoami', headers: certHeaders('CN=real'), remoteAddress: '203.0.113.9' })
+  t.match(response.json().certUser, { username: 'dev', source: 'debug' }, 'fakes override real headers, from any peer')
+  const login = await app.inject({ url: '/accounts/login/' })
+  t.equal(login.statusCode, 302)
+
+  const off = await buildApp({ debug: false, debugFakeHeaders: fakes })
+  t.equal((await off.app.inject({ url: '/whoami' })).json().certUser, null, 'ignored when debug is off')
+  t.equal(logged(off.logs, 'debug is on').length, 0)
+
+  const partial = await buildApp({ debug: true, debugFakeHeaders: { HTTP_X_CLIENT_CERT_VALID: 'SUCCESS' } })
+  const untrusted = await partial.app.inject({ url: '/whoami', headers: { 'x-client-cert-dn': 'CN=real' }, remoteAddress: '203.0.113.9' })
+  t.equal(untrusted.json().certUser, null, 'a real header in the mix still needs a trusted peer')
+  const trusted = await partial.app.inject({ url: '/whoami', headers: { 'x-client-cert-dn': 'CN=real' } })
+  t.match(trusted.json().certUser, { username: 'real', source: 'debug' })
+})
+
+test('debug with NODE_ENV=production refuses to register', async (t) => {
+  const before = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
+  t.teardown(() => { process.env.NODE_ENV = before })
+  await t.rejects(async () => { await buildApp({ debug: true }) }, { code: 'FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION' })
+  const { app } = await buildApp({ debug: false })
+  await app.ready()
+})

@@ -1,0 +1,44 @@
+import { test } from 'tap'
+import { compileTrust } from '../plugin/trust'
+import { buildApp, certHeaders, logged } from './helpers/app'
+import { httpGet } from './helpers/http'
+
+test('over real TCP: only the trusted proxy address may speak for a client', async (t) => {
+  const { app, logs } = await buildApp({ trustedProxies: '127.0.0.1' })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as { port: number }
+  const forged = certHeaders('CN=admin,O=Example')
+
+  const fromStranger = await httpGet(`http://127.0.0.1:${port}/accounts/login/`, forged, '127.0.0.2')
+  t.equal(fromStranger.status, 200, 'the login page, not a login')
+  t.equal(JSON.parse(fromStranger.body).certUser, null)
+  t.notOk(fromStranger.headers['set-cookie'])
+  t.match(logged(logs, 'untrusted peer')[0], { level: 40, peer: '127.0.0.2' })
+
+  const fromProxy = await httpGet(`http://127.0.0.1:${port}/accounts/login/`, forged, '127.0.0.1')
+  t.equal(fromProxy.status, 302, 'the trusted proxy logs the user in')
+})
+
+test('the default trusts loopback, link-local and unique-local peers only', async (t) => {
+  const { app } = await buildApp()
+  for (const [remoteAddress, trusted] of [['127.0.0.1', true], ['::1', true], ['::ffff:127.0.0.1', true], ['10.1.2.3', true],
+    ['192.168.1.1', true], ['169.254.0.1', true], ['fd00::1', true], ['203.0.113.9', false], ['2001:db8::1', false]] as const) {
+    const response = await app.inject({ url: '/whoami', headers: certHeaders('CN=alice'), remoteAddress })
+    t.equal(response.json().certUser !== null, trusted, remoteAddress)
+  }
+})
+
+test('trustedProxies as a list or a function', async (t) => {
+  const list = compileTrust(['10.0.0.0/8', '::1'])
+  t.ok(list('10.9.9.9'))
+  t.ok(list('::1'))
+  t.notOk(list('11.0.0.1'))
+  t.notOk(list(undefined), 'a socket without an address is never trusted')
+  const fn = compileTrust((address) => address === '192.0.2.1')
+  t.ok(fn('192.0.2.1'))
+  t.notOk(fn('192.0.2.2'))
+  t.notOk(fn(undefined))
+  const truthy = compileTrust(() => 'yes' as unknown as boolean)
+  t.notOk(truthy('192.0.2.1'), 'only a real true trusts')
+})
