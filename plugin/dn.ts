@@ -1,3 +1,4 @@
+import { Asn1Error, decodeString, isStringTag, readTlv, type Tlv } from './asn1'
 import { FST_TLS_CERT_AUTH_BAD_DN } from './errors'
 
 export interface DnAttribute { type: string, value: string }
@@ -69,43 +70,23 @@ function hexValue (code: number): number {
 
 // `#` followed by the BER encoding of the value (RFC 4514 §2.4). String types are decoded so
 // that the same name compares equal however the proxy chose to write it; other types keep
-// their `#hex` form.
-const BER_STRING_TAGS: Record<number, BufferEncoding | 'bmp' | 'universal'> = {
-  0x0c: 'utf8', // UTF8String
-  0x13: 'latin1', // PrintableString
-  0x14: 'latin1', // TeletexString (read as ISO 8859-1, as OpenSSL does)
-  0x16: 'latin1', // IA5String
-  0x1a: 'latin1', // VisibleString
-  0x1e: 'bmp', // BMPString, UTF-16BE
-  0x1c: 'universal' // UniversalString, UTF-32BE
-}
-
+// their `#hex` form, as certificate names do (see `nameValue`).
 function decodeBer (input: string, hex: string): string {
   const der = Buffer.from(hex, 'hex')
-  const kind = BER_STRING_TAGS[der[0]]
-  if (kind === undefined) return '#' + hex.toLowerCase()
-  let length = der[1]
-  let offset = 2
-  if (length > 0x80 && length <= 0x84) {
-    offset = 2 + (length & 0x7f)
-    length = 0
-    for (let i = 2; i < offset; i++) length = length * 256 + der[i]
-  } else if (length === 0x80 || length > 0x84) {
-    fail(input, 'unsupported BER length')
+  try {
+    const item = readTlv(der, 0)
+    if (item.end !== der.length) fail(input, 'BER length does not match the value')
+    return nameValue(der, item)
+  } catch (error) {
+    if (error instanceof Asn1Error) fail(input, `bad BER value: ${error.message}`)
+    throw error
   }
-  if (offset + length !== der.length) fail(input, 'BER length does not match the value')
-  const body = der.subarray(offset)
-  if (kind === 'utf8') return decodeUtf8(input, [...body])
-  if (kind === 'latin1') return body.toString('latin1')
-  const width = kind === 'bmp' ? 2 : 4
-  if (body.length % width !== 0) fail(input, 'BER string has a partial character')
-  let out = ''
-  for (let i = 0; i < body.length; i += width) {
-    const code = width === 2 ? body.readUInt16BE(i) : body.readUInt32BE(i)
-    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) fail(input, 'BER string has an invalid character')
-    out += String.fromCodePoint(code)
-  }
-  return out
+}
+
+/** An attribute value of a certificate name: the text of a string type, else `#` and the hex of its DER. */
+export function nameValue (der: Uint8Array, item: Tlv): string {
+  if (isStringTag(item.tag)) return decodeString(item.tag, der.subarray(item.start, item.end))
+  return '#' + Buffer.from(der.subarray(item.offset, item.end)).toString('hex')
 }
 
 const SPACE = 32
@@ -280,4 +261,24 @@ export function attributeValues (dn: DistinguishedName, type: string): string[] 
     }
   }
   return values
+}
+
+/** RFC 4514 text of a DN (RDNs in the order given), escaping what the RFC says to escape. */
+export function formatDN (dn: DistinguishedName): string {
+  return dn.map((rdn) => rdn.map(({ type, value }) => `${type}=${escapeValue(value)}`).join('+')).join(',')
+}
+
+function escapeValue (value: string): string {
+  let escaped = value.replace(/[\\"+,;<>=\0]/g, (char) => char === '\0' ? '\\00' : '\\' + char)
+  if (escaped.startsWith('#') || escaped.startsWith(' ')) escaped = '\\' + escaped
+  if (value.length > 1 && value.endsWith(' ')) escaped = escaped.slice(0, -1) + '\\ '
+  return escaped
+}
+
+/** Two DNs name the same entity: same RDNs in the same order, attributes compared as sets. */
+export function sameDN (a: DistinguishedName, b: DistinguishedName): boolean {
+  if (a.length !== b.length) return false
+  const key = (rdn: RelativeDistinguishedName): string =>
+    rdn.map(({ type, value }) => JSON.stringify([type, value])).sort().join()
+  return a.every((rdn, i) => key(rdn) === key(b[i]))
 }

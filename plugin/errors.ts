@@ -19,3 +19,19 @@ export const FST_TLS_CERT_AUTH_NO_IDENTITY = createError(
   'FST_TLS_CERT_AUTH_NO_IDENTITY', 'The client certificate carries no usable identity', 403)
 export const FST_TLS_CERT_AUTH_USER_NOT_FOUND = createError(
   'FST_TLS_CERT_AUTH_USER_NOT_FOUND', 'No user matches the client certificate', 403)
+export const FST_TLS_CERT_AUTH_NO_CERTIFICATE = createError(
+  'FST_TLS_CERT_AUTH_NO_CERTIFICATE', 'A trusted client certificate is required', 401)
+
+// Policy refusals (the `accept` option), one code each.
+export const FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED = createError(
+  'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED', 'The client certificate issuer is not accepted', 403)
+export const FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED = createError(
+  'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'The client certificate was not issued by a pinned CA', 403)
+export const FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED = createError(
+  'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED', 'The client certificate is not on the allow-list', 403)
+export const FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED = createError(
+  'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED', 'The client certificate is not for client authentication', 403)
+export const FST_TLS_CERT_AUTH_NOT_VALID_NOW = createError(
+  'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'The client certificate is expired or not yet valid', 403)
+export const FST_TLS_CERT_AUTH_REVOKED = createError(
+  'FST_TLS_CERT_AUTH_REVOKED', 'The client certificate is revoked', 403)

@@ -1,37 +1,133 @@
-import { attributeValues, parseDN, type DistinguishedName } from './dn'
+import type { X509Certificate } from 'node:crypto'
+import { readCertificate, type CertificateFacts, type SubjectAltName } from './certificate'
+import { attributeValues, formatDN, parseDN, sameDN, type DistinguishedName, type DnFormat } from './dn'
+import { FST_TLS_CERT_AUTH_NO_IDENTITY } from './errors'
 import type { RawCertificate } from './sources/types'
 
 /** The identity a trusted certificate gives, as `request.certUser` exposes it. */
 export interface CertIdentity {
-  /** The subject DN exactly as received. */
+  /** The subject DN: as the proxy sent it, or written from the certificate (RFC 4514). */
   dn: string
-  /** The subject, parsed: RDNs in the order written. */
+  /** The subject, parsed, most specific RDN first (RFC 4514 order) whatever the header's format. */
   subject: DistinguishedName
   /** The single CN value, or null when there is none or more than one. */
   cn: string | null
-  /** The name the application knows the user by. */
+  /** The name the application knows the user by (the `username` option). */
   username: string
   /** Where the certificate came from. */
   source: RawCertificate['source']
+  /** The issuer DN, when the certificate or an issuer header was forwarded. */
+  issuer: DistinguishedName | null
+  /** Certificate serial number, upper-case hex. Null when only a DN was forwarded; so are the rest. */
+  serialNumber: string | null
+  /** SHA-256 of the certificate, `AB:CD:…`. */
+  fingerprint256: string | null
+  validFrom: Date | null
+  validTo: Date | null
+  /** email, dns, uri, upn and ip entries, read from the extension itself. */
+  subjectAltNames: SubjectAltName[]
+  /** Extended key usage OIDs; null when unknown or the certificate has none. */
+  extKeyUsage: string[] | null
+  certificate: X509Certificate | null
+}
+
+export type UsernameField = 'cn' | 'email' | 'uid' | 'upn' | 'serialNumber' | 'fingerprint256'
+export type UsernameRule = UsernameField | ((identity: CertIdentity) => string | null | undefined)
+
+/** Why a verified certificate gives no identity: the reason is for the log, the error for the client. */
+export interface Refusal {
+  status: 'refused'
+  reason: string
+  ErrorType: new () => Error
 }
 
 export type IdentityResult =
   | { status: 'absent' }
-  | { status: 'refused', reason: string }
-  | { status: 'ok', identity: CertIdentity }
+  | Refusal
+  | { status: 'ok', identity: CertIdentity, chain: Buffer[] }
 
-/** The identity of a verified certificate, or why it has none (the reason is for the log only). */
-export function buildIdentity (raw: RawCertificate): IdentityResult {
-  let subject: DistinguishedName
-  try {
-    subject = parseDN(raw.dn, raw.dnFormat)
-  } catch (error) {
-    return { status: 'refused', reason: (error as Error).message }
+export function refuse (reason: string, ErrorType: new () => Error = FST_TLS_CERT_AUTH_NO_IDENTITY): Refusal {
+  return { status: 'refused', reason, ErrorType }
+}
+
+/** A DN in RFC 4514 order: the legacy slash form writes the most general RDN first. */
+export function parseSubject (text: string, format: DnFormat): DistinguishedName {
+  const dn = parseDN(text, format)
+  return format === 'legacy' || (format === 'auto' && text.startsWith('/')) ? dn.reverse() : dn
+}
+
+/** The single value, or a reason why there is not exactly one. */
+function one (values: string[], what: string): string | { reason: string } {
+  if (values.length !== 1) return { reason: `expected exactly one ${what}, found ${values.length}` }
+  if (values[0] === '') return { reason: `the ${what} is empty` }
+  return values[0]
+}
+
+function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { reason: string } {
+  const altNames = (type: SubjectAltName['type']) =>
+    identity.subjectAltNames.filter((name) => name.type === type).map((name) => name.value)
+  switch (rule) {
+    case 'cn': return one(attributeValues(identity.subject, 'CN'), 'CN in the subject')
+    case 'uid': return one(attributeValues(identity.subject, 'UID'), 'UID in the subject')
+    case 'email': {
+      const inSubject = attributeValues(identity.subject, 'emailAddress')
+      return inSubject.length > 0 ? one(inSubject, 'emailAddress in the subject') : one(altNames('email'), 'email SAN')
+    }
+    case 'upn': return one(altNames('upn'), 'UPN SAN')
+    case 'serialNumber':
+    case 'fingerprint256': {
+      const value = identity[rule]
+      return value ?? { reason: `no certificate was forwarded to read its ${rule} from` }
+    }
+    default: {
+      let name: unknown
+      try {
+        name = rule(identity)
+      } catch (error) {
+        return { reason: `the username function threw: ${(error as Error).message}` }
+      }
+      return typeof name === 'string' && name !== '' ? name : { reason: 'the username function gave no name' }
+    }
   }
+}
+
+/** The identity of a verified certificate, or why it has none. */
+export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule): IdentityResult {
+  let facts: CertificateFacts | null = null
+  let subject: DistinguishedName
+  let issuer: DistinguishedName | null = null
+  try {
+    if (raw.der !== undefined) facts = readCertificate(raw.der)
+    const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, raw.dnFormat ?? 'auto'))
+    if (facts !== null && fromHeader !== undefined && !sameDN(facts.subject, fromHeader)) {
+      return refuse('the subject DN header and the forwarded certificate disagree')
+    }
+    subject = facts?.subject ?? fromHeader as DistinguishedName
+    if (facts !== null) issuer = facts.issuer
+    else if (raw.issuerDn !== undefined) issuer = parseSubject(raw.issuerDn, 'auto')
+  } catch (error) {
+    return refuse(`unreadable certificate or DN: ${(error as Error).message}`)
+  }
+
   const cns = attributeValues(subject, 'CN')
-  // Several CNs: every tool picks a different one, so we refuse to pick.
-  if (cns.length !== 1) return { status: 'refused', reason: `expected exactly one CN in the subject, found ${cns.length}` }
-  const cn = cns[0]
-  if (cn === '') return { status: 'refused', reason: 'the CN is empty' }
-  return { status: 'ok', identity: { dn: raw.dn, subject, cn, username: cn, source: raw.source } }
+  const identity: CertIdentity = {
+    dn: raw.dn ?? formatDN(subject),
+    subject,
+    // Several CNs: every tool picks a different one, so we refuse to pick.
+    cn: cns.length === 1 ? cns[0] : null,
+    username: '',
+    source: raw.source,
+    issuer,
+    serialNumber: facts?.serialNumber ?? null,
+    fingerprint256: facts?.fingerprint256 ?? null,
+    validFrom: facts?.validFrom ?? null,
+    validTo: facts?.validTo ?? null,
+    subjectAltNames: facts?.subjectAltNames ?? [],
+    extKeyUsage: facts?.extKeyUsage ?? null,
+    certificate: facts?.certificate ?? null
+  }
+  const username = mapUsername(identity, usernameRule)
+  if (typeof username !== 'string') return refuse(username.reason)
+  identity.username = username
+  return { status: 'ok', identity, chain: raw.chain ?? [] }
 }

@@ -1,7 +1,8 @@
 import type {} from '@fastify/session'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { FST_TLS_CERT_AUTH_NO_IDENTITY, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
-import type { ReadIdentity } from './request-identity'
+import { FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
+import type { Policy } from './policy'
+import { acceptedIdentity, type ReadIdentity } from './request-identity'
 import type { ResolveUser } from './resolver'
 
 export interface LoginConfig {
@@ -29,15 +30,12 @@ function pathOf (url: string): string {
 }
 
 /** The onRequest hook of the login URL: certificate → user → fresh session → redirect. */
-export function loginHook (config: LoginConfig, readIdentity: ReadIdentity, resolveUser: ResolveUser) {
+export function loginHook (config: LoginConfig, readIdentity: ReadIdentity, policy: Policy, resolveUser: ResolveUser) {
   return async function certificateLogin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (pathOf(request.url) !== config.loginUrl) return
-    const found = readIdentity(request)
+    const identity = await acceptedIdentity(request, readIdentity, policy)
     // No certificate: the login route itself answers (a password form keeps working).
-    if (found.status === 'absent') return
-    // The reason was logged when the identity was read.
-    if (found.status === 'refused') throw new FST_TLS_CERT_AUTH_NO_IDENTITY()
-    const { identity } = found
+    if (identity === null) return
     const user = await resolveUser(identity, request)
     if (user == null) {
       request.log.warn({ username: identity.username }, 'client certificate login refused: no such user')

@@ -1,9 +1,43 @@
 import type { FastifyRequest } from 'fastify'
 import type { DnFormat } from './dn'
 import { FST_TLS_CERT_AUTH_BAD_OPTION, FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION } from './errors'
-import type { CertIdentity } from './identity'
-import type { HeaderNames } from './sources/headers'
+import { parseSubject, type CertIdentity, type UsernameRule } from './identity'
+import type { Policy } from './policy'
+import { PRESETS, type HeaderSet, type PresetName } from './presets'
+import type { CustomSourceFunction } from './sources/custom'
+import type { CertEncoding } from './sources/encodings'
 import { compileTrust, type TrustCheck, type TrustedProxies } from './trust'
+
+/** The `headers` option: any field overrides the preset's. */
+export interface HeaderOptions {
+  verify?: string | null
+  verifySuccess?: string
+  require?: Record<string, string>
+  dn?: string | null
+  dnFormat?: DnFormat
+  issuerDn?: string | null
+  cert?: string | null
+  certEncoding?: CertEncoding | 'xfcc'
+  chain?: string | null
+  info?: string | null
+}
+
+export interface AcceptOptions {
+  /** Allowed issuer DNs (any format parseDN reads), compared as parsed RDNs. */
+  issuers?: string[]
+  /** SHA-256 fingerprints of CAs, one of which must have signed the certificate (chain forwarded, or source tls). */
+  caFingerprints?: string[]
+  /** SHA-256 fingerprints of the only leaf certificates allowed in. */
+  fingerprints?: string[]
+  /** Refuse certificates without the clientAuth extended key usage. */
+  requireClientAuthEku?: boolean
+  /** Refuse certificates outside their validity period, when the dates are known. */
+  checkValidity?: boolean
+  /** Seconds of clock difference forgiven by checkValidity. Default 0. */
+  clockSkew?: number
+  /** The application's own revocation list. */
+  isRevoked?: (identity: CertIdentity) => boolean | Promise<boolean>
+}
 
 export interface TlsCertAuthOptions {
   /** The path on which a certificate logs the user in. Default `/accounts/login/`. */
@@ -18,8 +52,18 @@ export interface TlsCertAuthOptions {
   createUser?: (identity: CertIdentity, request: FastifyRequest) => unknown
   /** The session key the user is stored under. Default `user`. */
   sessionKey?: string
-  /** The proxy's header names and success value. */
-  headers?: Partial<Omit<HeaderNames, 'dnFormat'>> & { dnFormat?: DnFormat }
+  /** Where certificates come from: proxy headers (default), Node's own TLS, or a function of yours. */
+  source?: 'headers' | 'tls' | CustomSourceFunction
+  /** The proxy whose headers to read. Default `nginx`. */
+  preset?: PresetName
+  /** Header names and values, overriding the preset's. */
+  headers?: HeaderOptions
+  /** Which element of a multi-hop XFCC header to read. Default `last`, the one the nearest proxy added. */
+  xfccElement?: 'first' | 'last'
+  /** How a certificate names the user. Default `cn`. */
+  username?: UsernameRule
+  /** Which certificates the application accepts. */
+  accept?: AcceptOptions
   /** Peers allowed to send certificate headers. Default `loopback, linklocal, uniquelocal`. */
   trustedProxies?: TrustedProxies
   /** Turns on `debugFakeHeaders`. Refused when NODE_ENV is production. */
@@ -35,25 +79,26 @@ export interface Config {
   findUser?: TlsCertAuthOptions['findUser']
   createUser?: TlsCertAuthOptions['createUser']
   sessionKey: string
-  headers: HeaderNames
+  source: 'headers' | 'tls' | CustomSourceFunction
+  headers: HeaderSet
+  xfccElement: 'first' | 'last'
+  username: UsernameRule
+  policy: Policy
   trusted: TrustCheck
   debug: boolean
   fakeHeaders: Map<string, string>
-}
-
-const DEFAULT_HEADERS: HeaderNames = {
-  verify: 'x-client-cert-valid',
-  verifySuccess: 'SUCCESS',
-  dn: 'x-client-cert-dn',
-  dnFormat: 'auto'
 }
 
 // Options Fastify itself passes to every plugin.
 const FASTIFY_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 const KNOWN_OPTIONS = new Set<string>([
   'loginUrl', 'loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey',
-  'headers', 'trustedProxies', 'debug', 'debugFakeHeaders'
+  'source', 'preset', 'headers', 'xfccElement', 'username', 'accept', 'trustedProxies', 'debug', 'debugFakeHeaders'
 ])
+const USERNAME_FIELDS = new Set(['cn', 'email', 'uid', 'upn', 'serialNumber', 'fingerprint256'])
+const ENCODINGS = new Set(['pem', 'base64-der', 'rfc9440', 'xfcc'])
+const DN_FORMATS = new Set(['auto', 'rfc4514', 'legacy'])
+const HEX_FINGERPRINT = /^[0-9A-F]{2}(?::?[0-9A-F]{2}){31}$/i
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 // Printable ASCII without spaces: anything else in a Location header is an injection.
 const URL_PATH = /^[\x21-\x7e]+$/
@@ -80,20 +125,82 @@ function fakeHeaderName (name: string): string {
   return headerName(plain, `debugFakeHeaders.${name}`)
 }
 
-function readHeaders (headers: TlsCertAuthOptions['headers']): HeaderNames {
-  if (headers === undefined) return DEFAULT_HEADERS
-  if (typeof headers !== 'object' || headers === null) bad('headers', 'expected an object')
-  const result = { ...DEFAULT_HEADERS }
-  for (const [key, value] of Object.entries(headers)) {
-    if (!(key in DEFAULT_HEADERS)) bad(`headers.${key}`, 'unknown header option')
-    if (typeof value !== 'string' || value === '') bad(`headers.${key}`, 'expected a non-empty string')
-    if (key === 'verify' || key === 'dn') result[key] = headerName(value, `headers.${key}`)
-    else if (key === 'dnFormat') {
-      if (value !== 'auto' && value !== 'rfc4514' && value !== 'legacy') bad('headers.dnFormat', 'expected auto, rfc4514 or legacy')
-      result.dnFormat = value
-    } else result.verifySuccess = value
+function readHeaders (preset: PresetName | undefined, headers: HeaderOptions | undefined): HeaderSet {
+  if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) {
+    bad('preset', `${JSON.stringify(preset)} is not one of ${Object.keys(PRESETS).join(', ')}`)
   }
+  const result: HeaderSet = { ...PRESETS[preset ?? 'nginx'] }
+  if (headers === undefined) return result
+  if (typeof headers !== 'object' || headers === null) bad('headers', 'expected an object')
+  for (const [key, value] of Object.entries(headers) as Array<[keyof HeaderSet, unknown]>) {
+    const name = `headers.${key}`
+    if (!Object.hasOwn(result, key)) bad(name, 'unknown header option')
+    if (key === 'require') {
+      if (typeof value !== 'object' || value === null) bad(name, 'expected an object of header: value')
+      result.require = {}
+      for (const [header, expected] of Object.entries(value)) {
+        if (typeof expected !== 'string') bad(`${name}.${header}`, 'expected a string')
+        result.require[headerName(header, name)] = expected
+      }
+    } else if (key === 'verifySuccess') {
+      if (typeof value !== 'string' || value === '') bad(name, 'expected a non-empty string')
+      result.verifySuccess = value
+    } else if (key === 'dnFormat' || key === 'certEncoding') {
+      if (!(key === 'dnFormat' ? DN_FORMATS : ENCODINGS).has(value as string)) {
+        bad(name, `expected one of ${[...(key === 'dnFormat' ? DN_FORMATS : ENCODINGS)].join(', ')}`)
+      }
+      result[key] = value as never
+    } else if (value === null) {
+      result[key] = null
+    } else {
+      if (typeof value !== 'string' || value === '') bad(name, 'expected a header name, or null')
+      result[key] = headerName(value, name)
+    }
+  }
+  if (result.chain !== null && result.certEncoding === 'xfcc') bad('headers.chain', 'XFCC carries its own Chain')
+  if (result.dn === null && result.cert === null && result.info === null) bad('headers', 'name at least one of dn, cert or info')
   return result
+}
+
+function fingerprints (values: unknown, name: string): Set<string> | null {
+  if (values === undefined) return null
+  if (!Array.isArray(values) || values.length === 0) bad(name, 'expected a non-empty array of SHA-256 fingerprints')
+  return new Set(values.map((value) => {
+    if (typeof value !== 'string' || !HEX_FINGERPRINT.test(value)) bad(name, `${JSON.stringify(value)} is not a SHA-256 fingerprint`)
+    return value.replaceAll(':', '').toUpperCase().replace(/(..)(?!$)/g, '$1:')
+  }))
+}
+
+function readPolicy (accept: AcceptOptions | undefined): Policy {
+  const options = optional(accept, {}, 'accept', 'object')
+  if (options === null) bad('accept', 'expected an object')
+  for (const key of Object.keys(options)) {
+    if (!['issuers', 'caFingerprints', 'fingerprints', 'requireClientAuthEku', 'checkValidity', 'clockSkew', 'isRevoked'].includes(key)) {
+      bad(`accept.${key}`, 'unknown option')
+    }
+  }
+  let issuers: Policy['issuers'] = null
+  if (options.issuers !== undefined) {
+    if (!Array.isArray(options.issuers) || options.issuers.length === 0) bad('accept.issuers', 'expected a non-empty array of DNs')
+    issuers = options.issuers.map((issuer) => {
+      try {
+        return parseSubject(issuer, 'auto')
+      } catch (error) {
+        return bad('accept.issuers', (error as Error).message)
+      }
+    })
+  }
+  const clockSkew = optional(options.clockSkew, 0, 'accept.clockSkew', 'number')
+  if (!(clockSkew >= 0 && clockSkew <= 86400)) bad('accept.clockSkew', 'expected seconds from 0 to 86400')
+  return {
+    issuers,
+    caFingerprints: fingerprints(options.caFingerprints, 'accept.caFingerprints'),
+    fingerprints: fingerprints(options.fingerprints, 'accept.fingerprints'),
+    requireClientAuthEku: optional(options.requireClientAuthEku, false, 'accept.requireClientAuthEku', 'boolean'),
+    checkValidity: optional(options.checkValidity, false, 'accept.checkValidity', 'boolean'),
+    clockSkew,
+    isRevoked: optional(options.isRevoked, undefined, 'accept.isRevoked', 'function') ?? null
+  }
 }
 
 /** Check and normalise the options once, at registration: a bad option fails here, not at a request. */
@@ -134,6 +241,22 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
     if (debug) fakeHeaders.set(fakeHeaderName(name), value)
   }
 
+  const source = options.source ?? 'headers'
+  if (source !== 'headers' && source !== 'tls' && typeof source !== 'function') {
+    bad('source', "expected 'headers', 'tls' or a function")
+  }
+  if (source !== 'headers') {
+    for (const key of ['preset', 'headers', 'xfccElement', 'debugFakeHeaders'] as const) {
+      if (options[key] !== undefined) bad(key, 'applies to source: headers only')
+    }
+  }
+  const xfccElement = optional(options.xfccElement, 'last', 'xfccElement', 'string')
+  if (xfccElement !== 'first' && xfccElement !== 'last') bad('xfccElement', "expected 'first' or 'last'")
+  const username = options.username ?? 'cn'
+  if (typeof username !== 'function' && !USERNAME_FIELDS.has(username)) {
+    bad('username', `expected a function or one of ${[...USERNAME_FIELDS].join(', ')}`)
+  }
+
   return {
     loginUrl,
     loginRedirectUrl,
@@ -141,7 +264,11 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
     findUser,
     createUser,
     sessionKey,
-    headers: readHeaders(options.headers),
+    source,
+    headers: readHeaders(options.preset, options.headers),
+    xfccElement,
+    username,
+    policy: readPolicy(options.accept),
     trusted,
     debug,
     fakeHeaders

@@ -55,9 +55,9 @@ test('verified but no usable identity: 403 FST_TLS_CERT_AUTH_NO_IDENTITY with th
     [certHeaders('CN=a+CN=b'), 'exactly one CN'],
     [certHeaders('CN=a,2.5.4.3=b'), 'exactly one CN'],
     [certHeaders('O=Example,C=AU'), 'found 0'],
-    [certHeaders('CN=,O=x'), 'the CN is empty'],
+    [certHeaders('CN=,O=x'), 'CN in the subject is empty'],
     [certHeaders('CN=a;O=b'), 'unescaped'],
-    [{ 'x-client-cert-valid': 'SUCCESS' }, 'no x-client-cert-dn header']
+    [{ 'x-client-cert-valid': 'SUCCESS' }, 'no certificate or subject header']
   ]
   for (const [headers, reason] of cases) {
     logs.length = 0
@@ -65,7 +65,7 @@ test('verified but no usable identity: 403 FST_TLS_CERT_AUTH_NO_IDENTITY with th
     t.equal(response.statusCode, 403, JSON.stringify(headers))
     t.equal(response.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY')
     t.notOk(response.headers['set-cookie'])
-    t.match(logged(logs, 'gives no identity')[0], { reason: new RegExp(reason) })
+    t.match(logged(logs, 'client certificate refused')[0], { reason: new RegExp(reason) })
   }
 })
 

@@ -23,7 +23,7 @@ test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async
   await rejects(t, { headers: 'x' }, code, /headers: expected an object/)
   await rejects(t, { headers: null }, code, /headers: expected an object/)
   await rejects(t, { headers: { verfy: 'x' } }, code, /headers.verfy: unknown/)
-  await rejects(t, { headers: { dn: '' } }, code, /headers.dn: expected a non-empty string/)
+  await rejects(t, { headers: { dn: '' } }, code, /headers.dn: expected a header name, or null/)
   await rejects(t, { headers: { dn: 'x dn' } }, code, /not a header name/)
   await rejects(t, { headers: { dnFormat: 'ldap' } }, code, /headers.dnFormat/)
   await rejects(t, { trustedProxies: '10.0.0.0/33' }, code, /trustedProxies/)

@@ -1,23 +1,29 @@
 import type { FastifyRequest } from 'fastify'
-import type { DnFormat } from '../dn'
+import type { HeaderSet } from '../presets'
 import type { TrustCheck } from '../trust'
-import type { CertificateSource, SourceResult } from './types'
-
-export interface HeaderNames {
-  /** Header carrying the proxy's verification result. */
-  verify: string
-  /** The exact value that means "verified"; anything else is no certificate. */
-  verifySuccess: string
-  /** Header carrying the subject DN. */
-  dn: string
-  dnFormat: DnFormat
-}
+import { decoders } from './encodings'
+import { traefikInfoCn } from './traefik'
+import type { CertificateSource, RawCertificate, SourceResult } from './types'
+import { parseXfcc, single } from './xfcc'
 
 export interface HeaderSourceConfig {
-  headers: HeaderNames
+  headers: HeaderSet
   trusted: TrustCheck
   /** Debug fake headers by lower-case name; empty unless debug is on. */
   fakeHeaders: Map<string, string>
+  /** Which XFCC element to read: the one the nearest proxy appended (last) or the first. */
+  xfccElement: 'first' | 'last'
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Node reads header bytes as latin1; Apache and Caddy send raw UTF-8 in DNs. Re-read them as
+ * UTF-8, and refuse bytes that are not.
+ */
+function headerText (value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value : utf8.decode(Buffer.from(value, 'latin1'))
 }
 
 /**
@@ -36,28 +42,81 @@ function repeatedHeaders (rawHeaders: string[], wanted: string[]): string[] {
   return repeated
 }
 
-/** The configured proxy headers, with debug fake headers taking precedence over real ones. */
+/** The certificate material of a verified request, or why there is none. */
+function readMaterial (
+  config: HeaderSourceConfig, read: (name: string | null) => string | undefined, raw: RawCertificate
+): string | null {
+  const { headers } = config
+  const dn = read(headers.dn)
+  if (dn !== undefined) {
+    raw.dn = headerText(dn)
+    raw.dnFormat = headers.dnFormat
+  }
+  const issuerDn = read(headers.issuerDn)
+  if (issuerDn !== undefined) raw.issuerDn = headerText(issuerDn)
+
+  const cert = read(headers.cert)
+  if (cert !== undefined) {
+    if (headers.certEncoding === 'xfcc') {
+      const elements = parseXfcc(cert)
+      const element = elements[config.xfccElement === 'last' ? elements.length - 1 : 0]
+      const pem = single(element, 'cert')
+      const chain = single(element, 'chain')
+      const subject = single(element, 'subject')
+      if (pem !== undefined) [raw.der] = decoders.pem(pem)
+      // Envoy's Chain starts with the leaf itself.
+      if (chain !== undefined) raw.chain = decoders.pem(chain).slice(1)
+      if (subject !== undefined) {
+        raw.dn = subject
+        raw.dnFormat = 'auto'
+      }
+    } else {
+      const [leaf, ...chain] = decoders[headers.certEncoding](cert)
+      raw.der = leaf
+      if (chain.length > 0) raw.chain = chain
+    }
+  }
+  const chain = read(headers.chain)
+  if (chain !== undefined) raw.chain = decoders[headers.certEncoding as 'rfc9440'](chain)
+
+  if (raw.der === undefined && raw.dn === undefined) {
+    const info = read(headers.info)
+    if (info !== undefined) {
+      const cn = traefikInfoCn(info)
+      raw.dn = `CN=${cn}`
+      raw.subject = [[{ type: 'CN', value: cn }]]
+    }
+  }
+  if (raw.der === undefined && raw.dn === undefined) return 'verified, but no certificate or subject header'
+  return null
+}
+
+/** The proxy's headers (a preset, or names of your own), debug fake headers taking precedence. */
 export function headerSource (config: HeaderSourceConfig): CertificateSource {
   const { headers, trusted, fakeHeaders } = config
-  const names = [headers.verify, headers.dn]
+  const requireEntries = Object.entries(headers.require)
+  const identityNames = [headers.dn, headers.issuerDn, headers.cert, headers.info].filter((name) => name !== null)
+  // Every header we read, but the chain list, must come once: a second copy is an attack or a mistake.
+  const singleNames = [headers.verify, ...Object.keys(headers.require), ...identityNames]
+    .filter((name): name is string => name !== null)
+  const allNames = [...singleNames, ...(headers.chain === null ? [] : [headers.chain])]
 
   return function readHeaders (request: FastifyRequest): SourceResult {
     let fromClient = false
     let fromDebug = false
-    const read = (name: string): string | undefined => {
+    const read = (name: string | null): string | undefined => {
+      if (name === null) return undefined
       const fake = fakeHeaders.get(name)
       if (fake !== undefined) {
         fromDebug = true
         return fake
       }
       const value = request.headers[name]
-      if (value !== undefined) fromClient = true
-      // Array values only arise for set-cookie-like headers; rawHeaders below refuses them anyway.
-      return typeof value === 'string' ? value : undefined
+      // An empty value is what proxies send for "no certificate" (Caddy's empty placeholders).
+      return typeof value === 'string' && value !== '' ? value : undefined
     }
-    const verify = read(headers.verify)
-    const dn = read(headers.dn)
-    if (verify === undefined && dn === undefined) return { status: 'absent' }
+    if (!allNames.some((name) => read(name) !== undefined)) return { status: 'absent' }
+    fromClient = allNames.some((name) => !fakeHeaders.has(name) && request.headers[name] !== undefined)
 
     if (fromClient) {
       const peer = request.socket.remoteAddress
@@ -65,21 +124,40 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
         request.log.warn({ peer }, 'client certificate headers from an untrusted peer ignored')
         return { status: 'absent' }
       }
-      const repeated = repeatedHeaders(request.raw.rawHeaders, names)
+      const repeated = repeatedHeaders(request.raw.rawHeaders, singleNames)
       if (repeated.length > 0) {
         request.log.warn({ headers: repeated }, 'client certificate header sent more than once: no identity')
         return { status: 'absent' }
       }
     }
 
-    if (verify !== headers.verifySuccess) {
-      // FAILED:reason, NONE, GENEROUS, empty: the proxy did not verify a certificate.
-      if (verify !== undefined && verify !== '' && verify !== 'NONE') {
-        request.log.info({ verify: verify.slice(0, 200) }, 'client certificate not verified by the proxy')
+    if (headers.verify !== null) {
+      const verify = read(headers.verify)
+      if (verify !== headers.verifySuccess) {
+        // FAILED:reason, GENEROUS, NONE, false, empty: the proxy did not verify a certificate.
+        // Only the first two say something worth an info line; the others are "no certificate".
+        if (verify !== undefined && verify !== 'NONE' && verify !== 'false') {
+          request.log.info({ verify: verify.slice(0, 200) }, 'client certificate not verified by the proxy')
+        }
+        return { status: 'absent' }
       }
-      return { status: 'absent' }
     }
-    if (dn === undefined) return { status: 'refused', reason: `verified, but no ${headers.dn} header` }
-    return { status: 'present', raw: { source: fromDebug ? 'debug' : 'headers', dn, dnFormat: headers.dnFormat } }
+    for (const [name, value] of requireEntries) {
+      if (read(name) !== value) {
+        request.log.debug({ header: name }, 'client certificate not verified by the proxy')
+        return { status: 'absent' }
+      }
+    }
+
+    const raw: RawCertificate = { source: 'headers' }
+    let missing: string | null
+    try {
+      missing = readMaterial(config, read, raw)
+    } catch (error) {
+      return { status: 'refused', reason: `unreadable certificate header: ${(error as Error).message}` }
+    }
+    if (missing !== null) return { status: 'refused', reason: missing }
+    if (fromDebug) raw.source = 'debug'
+    return { status: 'present', raw }
   }
 }

@@ -1,13 +1,21 @@
 import type { FastifyRequest } from 'fastify'
-import type { DnFormat } from '../dn'
+import type { DistinguishedName, DnFormat } from '../dn'
 
 /** What a source saw of the client certificate, before any parsing or policy. */
 export interface RawCertificate {
-  /** Where it came from: the proxy's headers, debug fake headers, or the TLS socket. */
-  source: 'headers' | 'debug'
-  /** The subject DN exactly as received. */
-  dn: string
-  dnFormat: DnFormat
+  /** Where it came from. */
+  source: 'headers' | 'debug' | 'tls' | 'custom'
+  /** The subject DN as text, as received. */
+  dn?: string
+  dnFormat?: DnFormat
+  /** A subject the source read itself (Traefik's Info header yields only a CN). */
+  subject?: DistinguishedName
+  /** The issuer DN as text, from a proxy header. */
+  issuerDn?: string
+  /** The leaf certificate, DER. */
+  der?: Buffer
+  /** CA certificates forwarded with it, DER. */
+  chain?: Buffer[]
 }
 
 /**

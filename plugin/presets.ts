@@ -1,0 +1,114 @@
+import type { DnFormat } from './dn'
+import type { CertEncoding } from './sources/encodings'
+
+/** Where a proxy puts what it saw of the client certificate. Header names are lower case. */
+export interface HeaderSet {
+  /** The verification result header, or null when the proxy forwards only verified certificates. */
+  verify: string | null
+  /** The exact value of `verify` that means verified; anything else is no certificate. */
+  verifySuccess: string
+  /** More headers that must carry exactly these values (HAProxy's `ssl_c_used`, Cloudflare's revocation flag). */
+  require: Record<string, string>
+  /** The subject DN header. */
+  dn: string | null
+  dnFormat: DnFormat
+  /** The issuer DN header, for `accept.issuers` when no certificate is forwarded. */
+  issuerDn: string | null
+  /** The header carrying the whole client certificate. */
+  cert: string | null
+  certEncoding: CertEncoding | 'xfcc'
+  /** The header carrying the CA certificates above it (RFC 9440 `Client-Cert-Chain`). */
+  chain: string | null
+  /** Traefik's X-Forwarded-Tls-Client-Cert-Info, read only when no certificate is forwarded. */
+  info: string | null
+}
+
+const NONE: HeaderSet = {
+  verify: null,
+  verifySuccess: 'SUCCESS',
+  require: {},
+  dn: null,
+  dnFormat: 'auto',
+  issuerDn: null,
+  cert: null,
+  certEncoding: 'pem',
+  chain: null,
+  info: null
+}
+
+const nginx: HeaderSet = {
+  ...NONE,
+  verify: 'x-client-cert-valid', // $ssl_client_verify: SUCCESS, FAILED:reason, NONE
+  // $ssl_client_s_dn, RFC 2253 since nginx 1.11.6. `auto` also reads the slash form of older
+  // setups (the Django package's example): an RFC 4514 DN never starts with `/`, so nothing is guessed.
+  dn: 'x-client-cert-dn',
+  dnFormat: 'auto',
+  cert: 'x-client-cert' // $ssl_client_escaped_cert, URL-encoded PEM
+}
+
+/** One entry per proxy; the README shows each proxy's config that sends exactly these headers. */
+export const PRESETS = {
+  nginx,
+  'nginx-legacy': { ...nginx, dnFormat: 'legacy' }, // $ssl_client_s_dn_legacy: /C=AU/O=Example/CN=alice
+  // mod_ssl + mod_headers: SSL_CLIENT_VERIFY, SSL_CLIENT_S_DN (RFC 2253), SSL_CLIENT_CERT (PEM, newlines as spaces)
+  apache: nginx,
+  haproxy: {
+    ...NONE,
+    verify: 'x-ssl-client-verify', // %[ssl_c_verify]: 0 is OK, but also 0 when no certificate was sent...
+    verifySuccess: '0',
+    require: { 'x-ssl-client-used': '1' }, // ...so %[ssl_c_used] must say one was
+    dn: 'x-ssl-client-dn', // %[ssl_c_s_dn(,0,rfc2253)]
+    dnFormat: 'rfc4514',
+    cert: 'x-ssl-client-cert', // %[ssl_c_der,base64]
+    certEncoding: 'base64-der'
+  },
+  traefik: {
+    ...NONE,
+    cert: 'x-forwarded-tls-client-cert', // base64 DER, leaf first, `,` between; URL-escaped by older releases
+    certEncoding: 'base64-der',
+    info: 'x-forwarded-tls-client-cert-info'
+  },
+  envoy: { ...NONE, cert: 'x-forwarded-client-cert', certEncoding: 'xfcc' }, // present only when verified
+  'aws-alb': {
+    ...NONE, // mutual TLS verify mode: an unverified client never reaches the target
+    dn: 'x-amzn-mtls-clientcert-subject',
+    dnFormat: 'rfc4514',
+    issuerDn: 'x-amzn-mtls-clientcert-issuer',
+    cert: 'x-amzn-mtls-clientcert-leaf' // URL-encoded PEM with + = / left raw
+  },
+  caddy: {
+    ...NONE, // client_auth verify_if_given: only verified certificates fill the placeholder
+    cert: 'x-client-cert', // {http.request.tls.client.certificate_der_base64}
+    certEncoding: 'base64-der'
+  },
+  cloudflare: {
+    ...NONE, // Managed Transform "Add TLS client auth headers"
+    verify: 'cf-cert-verified',
+    verifySuccess: 'true',
+    require: { 'cf-cert-presented': 'true', 'cf-cert-revoked': 'false' },
+    dn: 'cf-cert-subject-dn-rfc2253',
+    dnFormat: 'rfc4514',
+    issuerDn: 'cf-cert-issuer-dn-rfc2253',
+    cert: 'client-cert', // optional: a transform rule setting cf.tls_client_auth.cert_rfc9440
+    certEncoding: 'rfc9440'
+  },
+  rfc9440: { ...NONE, cert: 'client-cert', certEncoding: 'rfc9440', chain: 'client-cert-chain' },
+  gcp: {
+    ...NONE, // custom request headers of a Google Cloud load balancer with mTLS
+    verify: 'x-client-cert-present', // {client_cert_present}
+    verifySuccess: 'true',
+    require: { 'x-client-cert-chain-verified': 'true' }, // {client_cert_chain_verified}
+    cert: 'x-client-cert-leaf', // {client_cert_leaf}, RFC 9440 form
+    certEncoding: 'rfc9440',
+    chain: 'x-client-cert-chain' // {client_cert_chain}
+  },
+  'azure-appgw': {
+    ...NONE, // rewrite rules setting server variables into headers
+    verify: 'x-client-cert-verification', // {var_client_certificate_verification}
+    dn: 'x-client-cert-subject', // {var_client_certificate_subject}
+    issuerDn: 'x-client-cert-issuer', // {var_client_certificate_issuer}
+    cert: 'x-client-cert' // {var_client_certificate}
+  }
+} satisfies Record<string, HeaderSet>
+
+export type PresetName = keyof typeof PRESETS

@@ -1,0 +1,65 @@
+// Envoy's x-forwarded-client-cert: elements separated by `,` (one per proxy, each appended by the
+// proxy it names), pairs by `;`, `key=value`, values double-quoted when they hold `,;=`, and `\"`
+// for a quote inside quotes. Parsed by that grammar, so a quoted Subject cannot smuggle a `Cert=`.
+
+export class XfccError extends Error {}
+
+export type XfccElement = Map<string, string[]>
+
+export function parseXfcc (header: string): XfccElement[] {
+  const elements: XfccElement[] = []
+  let element: XfccElement = new Map()
+  let pos = 0
+  const length = header.length
+  for (;;) {
+    const equals = header.indexOf('=', pos)
+    if (equals === -1) throw new XfccError('expected key=value')
+    const key = header.slice(pos, equals).trim().toLowerCase()
+    if (!/^[a-z]+$/.test(key)) throw new XfccError('bad key')
+    pos = equals + 1
+    let value = ''
+    if (header[pos] === '"') {
+      pos++
+      for (;;) {
+        if (pos >= length) throw new XfccError('unterminated quoted value')
+        const char = header[pos]
+        if (char === '"') break
+        if (char === '\\' && header[pos + 1] === '"') {
+          value += '"'
+          pos += 2
+          continue
+        }
+        value += char
+        pos++
+      }
+      pos++
+    } else {
+      const start = pos
+      while (pos < length && header[pos] !== ';' && header[pos] !== ',') pos++
+      value = header.slice(start, pos)
+      if (value.includes('"')) throw new XfccError('quote inside an unquoted value')
+    }
+    const values = element.get(key)
+    if (values === undefined) element.set(key, [value])
+    else values.push(value)
+
+    while (pos < length && header[pos] === ' ') pos++
+    if (pos === length) break
+    const separator = header[pos++]
+    if (separator === ',') {
+      elements.push(element)
+      element = new Map()
+    } else if (separator !== ';') {
+      throw new XfccError('expected ; or , after a value')
+    }
+  }
+  elements.push(element)
+  return elements
+}
+
+/** The single value of a key that may appear at most once, or undefined. */
+export function single (element: XfccElement, key: string): string | undefined {
+  const values = element.get(key)
+  if (values !== undefined && values.length > 1) throw new XfccError(`${key} appears more than once`)
+  return values?.[0]
+}
