@@ -53,7 +53,10 @@ function readAltNames (der: Uint8Array, value: Tlv): SubjectAltName[] {
     else if (name.tag === 0x82) names.push({ type: 'dns', value: decodeString(0x16, body) })
     else if (name.tag === 0x86) names.push({ type: 'uri', value: decodeString(0x16, body) })
     else if (name.tag === 0x87 && (body.length === 4 || body.length === 16)) {
-      const ip = body.length === 4 ? [...body].join('.') : Buffer.from(body).toString('hex').replace(/(.{4})(?!$)/g, '$1:')
+      const view = Buffer.from(body)
+      const ip = body.length === 4
+        ? [...body].join('.')
+        : Array.from({ length: 8 }, (_, group) => view.readUInt16BE(group * 2).toString(16)).join(':')
       names.push({ type: 'ip', value: ip })
     } else if (name.tag === 0xa0) {
       // otherName: type-id, [0] EXPLICIT value. Only the Microsoft UPN is a login name.

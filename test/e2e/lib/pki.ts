@@ -60,6 +60,14 @@ export interface Pki {
   emailOnly: CertFiles
   /** CN=expired, O=Example; validity entirely in the past. */
   expired: CertFiles
+  /** O=Example, UID=dora7, CN=dora; SANs of every kind: email, DNS, URI, IPv4, IPv6, UPN and another otherName. */
+  rich: CertFiles
+  /** O=Example, CN=eve, CN=admin: two CNs. */
+  twoCns: CertFiles
+  /** CN=future, valid 2049 to 2051. */
+  future: CertFiles
+  /** CN=noeku: no extended key usage extension. */
+  noEku: CertFiles
   /** CN=bob, O=Example; extendedKeyUsage serverAuth only (no clientAuth). */
   noClientAuth: CertFiles
   /** Unrelated root CA: not in caBundle. */
@@ -151,9 +159,9 @@ async function signed (dir: string, s: Spec, issuer: string): Promise<CertFiles>
   return load(dir, s.name)
 }
 
-// openssl 3.0's `x509` has no -not_before/-not_after, so an already-expired
-// certificate is issued with `openssl ca`, which accepts -startdate/-enddate.
-async function signedExpired (dir: string, s: Spec, issuer: string): Promise<CertFiles> {
+// openssl 3.0's `x509` has no -not_before/-not_after, so a certificate with chosen dates (already
+// expired, not yet valid) is issued with `openssl ca`, which accepts -startdate/-enddate.
+async function signedDated (dir: string, s: Spec, issuer: string, startDate: string, endDate: string): Promise<CertFiles> {
   await keyAndCsr(dir, s)
   // openssl runs with cwd = dir, so the CA database path can stay relative
   // (no temp path gets pasted into the config file).
@@ -180,6 +188,7 @@ async function signedExpired (dir: string, s: Spec, issuer: string): Promise<Cer
     'organizationName = optional',
     'countryName = optional',
     'emailAddress = optional',
+    'userId = optional',
     '[ext]',
     s.ext,
     ''
@@ -188,7 +197,7 @@ async function signedExpired (dir: string, s: Spec, issuer: string): Promise<Cer
   await openssl(dir, [
     'ca', '-batch', '-notext', '-preserveDN', '-config', s.name + '.cnf', '-extensions', 'ext',
     '-cert', issuer + '.crt', '-keyfile', issuer + '.key',
-    '-startdate', '20200101000000Z', '-enddate', '20210101000000Z',
+    '-startdate', startDate, '-enddate', endDate,
     '-in', s.name + '.csr', '-out', s.name + '.crt'
   ])
   return load(dir, s.name)
@@ -215,8 +224,21 @@ export async function createPki (dir?: string): Promise<Pki> {
       signed(root, { name: 'alice', subj: '/C=AU/O=Example/CN=alice', ext: leafExt('clientAuth', 'email:alice@example.com') }, int),
       signed(root, { name: 'smith', subj: '/O=Example/CN=Smith, John', ext: leafExt('clientAuth') }, int),
       signed(root, { name: 'email-only', subj: '/O=Example/emailAddress=carol@example.com', ext: leafExt('clientAuth', 'email:carol@example.com') }, int),
-      signedExpired(root, { name: 'expired', subj: '/O=Example/CN=expired', ext: leafExt('clientAuth') }, int),
+      signedDated(root, { name: 'expired', subj: '/O=Example/CN=expired', ext: leafExt('clientAuth') }, int, '20200101000000Z', '20210101000000Z'),
       signed(root, { name: 'no-client-auth', subj: '/O=Example/CN=bob', ext: leafExt('serverAuth') }, int)
+    ])
+    // Certificates for the identity and policy unit tests.
+    const [rich, twoCns, future, noEku] = await Promise.all([
+      signed(root, {
+        name: 'rich',
+        subj: '/O=Example/UID=dora7/CN=dora',
+        ext: leafExt('clientAuth', 'email:dora@example.com, DNS:dora.example.com, URI:spiffe://example.com/dora, ' +
+          'IP:10.0.0.1, IP:2001:db8::1, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:dora@corp.example, otherName:1.2.3.4;UTF8:other')
+      }, int),
+      signed(root, { name: 'two-cns', subj: '/O=Example/CN=eve/CN=admin', ext: leafExt('clientAuth') }, int),
+      // Starts in 2049 (UTCTime) and ends in 2051 (GeneralizedTime, RFC 5280 from 2050 on).
+      signedDated(root, { name: 'future', subj: '/O=Example/CN=future', ext: leafExt('clientAuth') }, int, '20490101000000Z', '20510101000000Z'),
+      signed(root, { name: 'no-eku', subj: '/O=Example/CN=noeku', ext: 'basicConstraints = critical, CA:FALSE' }, int)
     ])
 
     const caBundle = join(root, 'ca-bundle.pem')
@@ -249,6 +271,10 @@ export async function createPki (dir?: string): Promise<Pki> {
       noClientAuth,
       foreignCa,
       mallory,
+      rich,
+      twoCns,
+      future,
+      noEku,
       clients: { alice: aliceP12, smith, emailOnly, expired, noClientAuth, mallory },
       async cleanup () {
         if (created) await rm(root, { recursive: true, force: true })
