@@ -1,7 +1,9 @@
 // A strict reader for the little DER a client certificate login needs: names, times, SANs, EKUs.
 // Every length is checked against its container; anything off throws Asn1Error.
 
-export class Asn1Error extends Error {}
+export class Asn1Error extends Error {
+  override name = 'Asn1Error'
+}
 
 export interface Tlv {
   tag: number

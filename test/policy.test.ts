@@ -1,0 +1,143 @@
+import tap, { test } from 'tap'
+import { createPki, type CertFiles, type Pki } from './e2e/lib/pki'
+import { buildApp, logged } from './helpers/app'
+import type tlsCertAuth from '../index'
+
+// RFC 9440 headers: the simplest way to hand the plugin a certificate and its chain.
+const headers = (cert: CertFiles, chain: CertFiles[] = []) => ({
+  'client-cert': `:${cert.derBase64}:`,
+  ...(chain.length > 0 ? { 'client-cert-chain': chain.map((ca) => `:${ca.derBase64}:`).join(', ') } : {})
+})
+
+async function loginWith (options: tlsCertAuth.TlsCertAuthOptions, sent: Record<string, string>) {
+  const { app, logs } = await buildApp({ preset: 'rfc9440', ...options })
+  const response = await app.inject({ url: '/accounts/login/', headers: sent })
+  const certUser = (await app.inject({ url: '/whoami', headers: sent })).json().certUser
+  return { status: response.statusCode, code: response.statusCode === 302 ? null : response.json().code, certUser, logs }
+}
+
+let pki: Pki
+tap.before(async () => { pki = await createPki() })
+tap.teardown(() => pki.cleanup())
+
+test('each accept check: one certificate passes, one is refused with its own code', async (t) => {
+  const checks: Array<[string, tlsCertAuth.AcceptOptions, () => Record<string, string>, () => Record<string, string>, string]> = [
+    ['issuers', { issuers: ['CN=Test Intermediate CA, O=Example, C=AU', '/C=AU/O=Other/CN=x'] },
+      () => headers(pki.alice), () => headers(pki.mallory), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED'],
+    ['caFingerprints (the root, two signatures up)', { caFingerprints: [pki.rootCa.x509.fingerprint256] },
+      () => headers(pki.alice, [pki.intermediateCa, pki.rootCa]), () => headers(pki.mallory, [pki.foreignCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+    ['caFingerprints (no chain forwarded)', { caFingerprints: [pki.intermediateCa.x509.fingerprint256.replaceAll(':', '').toLowerCase()] },
+      () => headers(pki.alice, [pki.intermediateCa]), () => headers(pki.alice), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+    ['caFingerprints (a pinned CA that did not sign it)', { caFingerprints: [pki.foreignCa.x509.fingerprint256] },
+      () => headers(pki.mallory, [pki.foreignCa]), () => headers(pki.alice, [pki.foreignCa, pki.intermediateCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+    ['fingerprints', { fingerprints: [pki.alice.x509.fingerprint256] },
+      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED'],
+    ['requireClientAuthEku', { requireClientAuthEku: true },
+      () => headers(pki.alice), () => headers(pki.noClientAuth), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED'],
+    ['requireClientAuthEku (no EKU at all)', { requireClientAuthEku: true },
+      () => headers(pki.alice), () => headers(pki.noEku), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED'],
+    ['checkValidity (expired)', { checkValidity: true },
+      () => headers(pki.alice), () => headers(pki.expired), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW'],
+    ['checkValidity (not yet valid)', { checkValidity: true, clockSkew: 300 },
+      () => headers(pki.alice), () => headers(pki.future), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW'],
+    ['isRevoked', { isRevoked: async (identity) => identity.serialNumber === pki.smith.x509.serialNumber },
+      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_REVOKED']
+  ]
+  for (const [name, accept, passes, refused, code] of checks) {
+    const ok = await loginWith({ accept }, passes())
+    t.equal(ok.status, 302, `${name}: passes`)
+    const no = await loginWith({ accept }, refused())
+    t.equal(no.status, 403, `${name}: refused`)
+    t.equal(no.code, code, `${name}: ${code}`)
+    t.ok(no.logs.some((line) => line.msg === 'client certificate refused' && typeof line.reason === 'string'), `${name}: reason logged`)
+    if (name !== 'isRevoked') t.equal(no.certUser, null, `${name}: certUser is null too`)
+  }
+})
+
+test('checks that need a certificate refuse when only a DN was forwarded; validity passes when dates are unknown', async (t) => {
+  const dnOnly = { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }
+  const run = async (accept: tlsCertAuth.AcceptOptions) => {
+    const { app } = await buildApp({ accept })
+    const response = await app.inject({ url: '/accounts/login/', headers: dnOnly })
+    return response.statusCode === 302 ? 'login' : response.json().code
+  }
+  t.equal(await run({ fingerprints: [pki.alice.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED')
+  t.equal(await run({ requireClientAuthEku: true }), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED')
+  t.equal(await run({ caFingerprints: [pki.rootCa.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED')
+  t.equal(await run({ issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] }), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED')
+  t.equal(await run({ checkValidity: true }), 'login')
+  const { app } = await buildApp({ preset: 'aws-alb', accept: { issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] } })
+  const issuerHeader = await app.inject({
+    url: '/accounts/login/',
+    headers: { 'x-amzn-mtls-clientcert-subject': 'CN=alice', 'x-amzn-mtls-clientcert-issuer': 'CN=Test Intermediate CA,O=Example,C=AU' }
+  })
+  t.equal(issuerHeader.statusCode, 302, 'an issuer header serves accept.issuers')
+})
+
+test('every username mapping, and no value → 403 NO_IDENTITY', async (t) => {
+  const mappings: Array<[tlsCertAuth.UsernameRule, CertFiles, string | null]> = [
+    ['cn', pki.rich, 'dora'],
+    ['cn', pki.emailOnly, null],
+    ['email', pki.rich, 'dora@example.com'],
+    ['email', pki.emailOnly, 'carol@example.com'],
+    ['email', pki.smith, null],
+    ['uid', pki.rich, 'dora7'],
+    ['uid', pki.alice, null],
+    ['upn', pki.rich, 'dora@corp.example'],
+    ['upn', pki.alice, null],
+    ['serialNumber', pki.alice, pki.alice.x509.serialNumber],
+    ['fingerprint256', pki.alice, pki.alice.x509.fingerprint256],
+    [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.rich, 'spiffe://example.com/dora'],
+    [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.alice, null],
+    [() => { throw new Error('boom') }, pki.alice, null]
+  ]
+  for (const [username, cert, expected] of mappings) {
+    const result = await loginWith({ username }, headers(cert))
+    const label = `${typeof username === 'function' ? 'function' : username} of ${cert.x509.subject.replace(/\n/g, ',')}`
+    if (expected === null) {
+      t.equal(result.code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', `${label}: refused`)
+    } else {
+      t.equal(result.certUser?.username, expected, label)
+      t.equal(result.certUser.cn, cert === pki.emailOnly ? null : result.certUser.cn)
+    }
+  }
+  const { app } = await buildApp({ username: 'serialNumber' })
+  const dnOnly = await app.inject({ url: '/accounts/login/', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=a' } })
+  t.equal(dnOnly.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', 'serialNumber needs a forwarded certificate')
+})
+
+test('app.requireCertificate guards API routes without a session', async (t) => {
+  const { app, logs } = await buildApp({ preset: 'rfc9440', accept: { requireClientAuthEku: true, isRevoked: (identity) => identity.cn === 'Smith, John' } })
+  app.get('/api/me', { onRequest: app.requireCertificate }, async (request) => ({ me: request.certUser?.username }))
+  const call = (sent: Record<string, string> = {}) => app.inject({ url: '/api/me', headers: sent })
+  const none = await call()
+  t.equal(none.statusCode, 401)
+  t.equal(none.json().code, 'FST_TLS_CERT_AUTH_NO_CERTIFICATE')
+  t.same((await call(headers(pki.alice))).json(), { me: 'alice' })
+  t.notOk((await call(headers(pki.alice))).headers['set-cookie'], 'no session involved')
+  t.equal((await call(headers(pki.noClientAuth))).json().code, 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED')
+  t.equal((await call(headers(pki.smith))).json().code, 'FST_TLS_CERT_AUTH_REVOKED')
+  t.match(logged(logs, 'client certificate refused').pop(), { username: 'Smith, John', reason: /isRevoked/ })
+  t.equal((await call({ 'client-cert': ':bm90IGEgY2VydA==:' })).statusCode, 403, 'garbage: 403 NO_IDENTITY')
+})
+
+test('a source function of the application', async (t) => {
+  const from = (cert: tlsCertAuth.CustomCertificate | null) => async () => {
+    const { app, logs } = await buildApp({ source: () => cert, accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
+    return { response: await app.inject({ url: '/accounts/login/' }), logs }
+  }
+  t.equal((await from({ certificate: pki.alice.x509, chain: [pki.intermediateCa.x509.raw] })()).response.statusCode, 302, 'X509Certificate and DER')
+  t.equal((await from({ certificate: pki.alice.certPem, chain: [pki.intermediateCa.certPem] })()).response.statusCode, 302, 'PEM')
+  t.equal((await from(null)()).response.statusCode, 200, 'null: no certificate')
+  const noChain = await from({ certificate: pki.alice.x509.raw })()
+  t.equal(noChain.response.json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED')
+  const empty = await from({})()
+  t.equal(empty.response.statusCode, 403)
+  t.ok(logged(empty.logs, 'refused').some((line) => /no certificate and no DN/.test(String(line.reason))))
+  const { app, logs } = await buildApp({ source: () => { throw new Error('lookup failed') } })
+  t.equal((await app.inject({ url: '/accounts/login/' })).statusCode, 403)
+  t.ok(logs.some((line) => /lookup failed/.test(String(line.reason))))
+  const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
+  t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
+  t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')
+})

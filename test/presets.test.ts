@@ -1,0 +1,216 @@
+import { test } from 'tap'
+import { createPki, type Pki } from './e2e/lib/pki'
+import { buildApp } from './helpers/app'
+import type tlsCertAuth from '../index'
+
+// Header sets shaped like each proxy's documentation, carrying certificates of our own PKI.
+const pem = (pki: Pki) => pki.alice.certPem
+const b64 = (pki: Pki) => pki.alice.derBase64
+const urlPem = (pki: Pki) => encodeURIComponent(pem(pki)) // nginx $ssl_client_escaped_cert
+const awsPem = (pki: Pki) => encodeURIComponent(pem(pki)).replace(/%2B/g, '+').replace(/%3D/g, '=').replace(/%2F/g, '/')
+const sf = (der: string) => `:${der}:` // RFC 9440 byte sequence
+
+interface Case {
+  preset: tlsCertAuth.PresetName
+  headers: (pki: Pki) => Record<string, string>
+  /** Values that mean "no certificate" (or an unverified one): each must give no identity. */
+  failures: Array<(pki: Pki) => Record<string, string>>
+  /** Does the identity carry the parsed certificate? */
+  certificate: boolean
+}
+
+const CASES: Case[] = [
+  {
+    preset: 'nginx',
+    headers: (pki) => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU', 'x-client-cert': urlPem(pki) }),
+    failures: [
+      () => ({ 'x-client-cert-valid': 'NONE' }),
+      () => ({ 'x-client-cert-valid': 'FAILED:certificate has expired', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }),
+      () => ({ 'x-client-cert-valid': 'FAILED:unable to verify the first certificate', 'x-client-cert-dn': 'CN=alice' })
+    ],
+    certificate: true
+  },
+  {
+    preset: 'nginx-legacy',
+    headers: () => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice' }),
+    failures: [() => ({ 'x-client-cert-valid': 'NONE' })],
+    certificate: false
+  },
+  {
+    preset: 'apache',
+    // SSL_CLIENT_CERT arrives with spaces where the PEM had newlines; no certificate: NONE and "(null)".
+    headers: (pki) => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU', 'x-client-cert': pem(pki).replace(/\n/g, ' ') }),
+    failures: [
+      () => ({ 'x-client-cert-valid': 'NONE', 'x-client-cert-dn': '(null)', 'x-client-cert': '(null)' }),
+      () => ({ 'x-client-cert-valid': 'GENEROUS', 'x-client-cert-dn': 'CN=alice' }),
+      () => ({ 'x-client-cert-valid': 'FAILED:unable to get local issuer certificate', 'x-client-cert-dn': 'CN=alice' })
+    ],
+    certificate: true
+  },
+  {
+    preset: 'haproxy',
+    headers: (pki) => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-used': '1', 'x-ssl-client-dn': 'CN=alice,O=Example,C=AU', 'x-ssl-client-cert': b64(pki) }),
+    failures: [
+      () => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-used': '0', 'x-ssl-client-dn': '', 'x-ssl-client-cert': '' }),
+      (pki) => ({ 'x-ssl-client-verify': '10', 'x-ssl-client-used': '1', 'x-ssl-client-cert': b64(pki) }),
+      (pki) => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-cert': b64(pki) })
+    ],
+    certificate: true
+  },
+  {
+    preset: 'traefik',
+    headers: (pki) => ({ 'x-forwarded-tls-client-cert': `${b64(pki)},${pki.intermediateCa.derBase64}` }),
+    failures: [() => ({})],
+    certificate: true
+  },
+  {
+    preset: 'envoy',
+    headers: (pki) => ({
+      'x-forwarded-client-cert': `By=spiffe://example.com/app;Hash=${pki.alice.x509.fingerprint256.replaceAll(':', '').toLowerCase()};` +
+        `Cert="${encodeURIComponent(pem(pki))}";Subject="CN=alice,O=Example,C=AU";URI=;DNS=alice.example.com`
+    }),
+    failures: [() => ({})],
+    certificate: true
+  },
+  {
+    preset: 'aws-alb',
+    headers: (pki) => ({
+      'x-amzn-mtls-clientcert-serial-number': pki.alice.x509.serialNumber,
+      'x-amzn-mtls-clientcert-issuer': 'CN=Test Intermediate CA,O=Example,C=AU',
+      'x-amzn-mtls-clientcert-subject': 'CN=alice,O=Example,C=AU',
+      'x-amzn-mtls-clientcert-validity': 'NotBefore=2026-01-01T00:00:00Z;NotAfter=2029-01-01T00:00:00Z',
+      'x-amzn-mtls-clientcert-leaf': awsPem(pki)
+    }),
+    failures: [() => ({})],
+    certificate: true
+  },
+  {
+    preset: 'caddy',
+    // Caddy's empty placeholders: no certificate sends empty values.
+    headers: (pki) => ({ 'x-client-cert': b64(pki), 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }),
+    failures: [() => ({ 'x-client-cert': '', 'x-client-cert-dn': '' }), () => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=admin' })],
+    certificate: true
+  },
+  {
+    preset: 'cloudflare',
+    headers: (pki) => ({
+      'cf-cert-presented': 'true',
+      'cf-cert-verified': 'true',
+      'cf-cert-revoked': 'false',
+      'cf-cert-subject-dn-rfc2253': 'CN=alice,O=Example,C=AU',
+      'cf-cert-issuer-dn-rfc2253': 'CN=Test Intermediate CA,O=Example,C=AU',
+      'client-cert': sf(b64(pki))
+    }),
+    failures: [
+      () => ({ 'cf-cert-presented': 'false', 'cf-cert-verified': 'false', 'cf-cert-revoked': 'false' }),
+      () => ({ 'cf-cert-presented': 'true', 'cf-cert-verified': 'false', 'cf-cert-revoked': 'false', 'cf-cert-subject-dn-rfc2253': 'CN=alice' }),
+      () => ({ 'cf-cert-presented': 'true', 'cf-cert-verified': 'true', 'cf-cert-revoked': 'true', 'cf-cert-subject-dn-rfc2253': 'CN=alice' })
+    ],
+    certificate: true
+  },
+  {
+    preset: 'rfc9440',
+    headers: (pki) => ({ 'client-cert': sf(b64(pki)), 'client-cert-chain': `${sf(pki.intermediateCa.derBase64)}, ${sf(pki.rootCa.derBase64)}` }),
+    failures: [() => ({})],
+    certificate: true
+  },
+  {
+    preset: 'gcp',
+    headers: (pki) => ({
+      'x-client-cert-present': 'true',
+      'x-client-cert-chain-verified': 'true',
+      'x-client-cert-error': '',
+      'x-client-cert-leaf': sf(b64(pki)),
+      'x-client-cert-chain': sf(pki.intermediateCa.derBase64)
+    }),
+    failures: [
+      () => ({ 'x-client-cert-present': 'false', 'x-client-cert-chain-verified': 'false', 'x-client-cert-error': 'client_cert_not_provided' }),
+      (pki) => ({ 'x-client-cert-present': 'true', 'x-client-cert-chain-verified': 'false', 'x-client-cert-error': 'client_cert_validation_failed', 'x-client-cert-leaf': sf(b64(pki)) })
+    ],
+    certificate: true
+  },
+  {
+    preset: 'azure-appgw',
+    headers: (pki) => ({
+      'x-client-cert-verification': 'SUCCESS',
+      'x-client-cert-subject': 'CN=alice,O=Example,C=AU',
+      'x-client-cert-issuer': 'CN=Test Intermediate CA,O=Example,C=AU',
+      'x-client-cert': urlPem(pki)
+    }),
+    failures: [
+      () => ({ 'x-client-cert-verification': 'NONE' }),
+      () => ({ 'x-client-cert-verification': 'FAILED:certificate has expired', 'x-client-cert-subject': 'CN=alice' })
+    ],
+    certificate: true
+  }
+]
+
+test('every preset reads its proxy\'s headers, and each failure value gives no identity', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  for (const { preset, headers, failures, certificate } of CASES) {
+    await t.test(preset, async (t) => {
+      const { app } = await buildApp({ preset })
+      const response = await app.inject({ url: '/whoami', headers: headers(pki) })
+      const identity = response.json().certUser
+      t.equal(identity?.username, 'alice', 'alice')
+      t.same(identity.subject, [[{ type: 'CN', value: 'alice' }], [{ type: 'O', value: 'Example' }], [{ type: 'C', value: 'AU' }]])
+      if (certificate) {
+        t.equal(identity.fingerprint256, pki.alice.x509.fingerprint256, 'parsed from the forwarded certificate')
+        t.equal(identity.serialNumber, pki.alice.x509.serialNumber)
+        t.same(identity.subjectAltNames, [{ type: 'email', value: 'alice@example.com' }])
+        t.same(identity.issuer, [[{ type: 'CN', value: 'Test Intermediate CA' }], [{ type: 'O', value: 'Example' }], [{ type: 'C', value: 'AU' }]])
+      }
+      const login = await app.inject({ url: '/accounts/login/', headers: headers(pki) })
+      t.equal(login.statusCode, 302, 'logs in')
+      for (const failure of failures) {
+        const refused = await app.inject({ url: '/accounts/login/', headers: failure(pki) })
+        t.equal(refused.statusCode, 200, `no identity: ${JSON.stringify(failure(pki)).slice(0, 120)}`)
+        t.equal(refused.json().certUser, null)
+      }
+    })
+  }
+})
+
+test('a DN header and a forwarded certificate that disagree give no identity', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const { app, logs } = await buildApp({ preset: 'nginx' })
+  const response = await app.inject({
+    url: '/accounts/login/',
+    headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=admin,O=Example,C=AU', 'x-client-cert': encodeURIComponent(pki.alice.certPem) }
+  })
+  t.equal(response.statusCode, 403)
+  t.equal(response.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY')
+  t.ok(logs.some((line) => String(line.reason).includes('disagree')))
+  const legacy = await buildApp({ preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } })
+  const agrees = await legacy.app.inject({
+    url: '/whoami',
+    headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice', 'x-client-cert': encodeURIComponent(pki.alice.certPem) }
+  })
+  t.equal(agrees.json().certUser.username, 'alice', 'the legacy order is the certificate\'s order')
+})
+
+test('headers override a preset field by field', async (t) => {
+  const { app } = await buildApp({ preset: 'haproxy', headers: { require: {}, dn: 'x-dn', dnFormat: 'legacy', cert: null } })
+  const response = await app.inject({ url: '/whoami', headers: { 'x-ssl-client-verify': '0', 'x-dn': '/O=x/CN=bob' } })
+  t.equal(response.json().certUser.username, 'bob')
+  const { app: noVerify } = await buildApp({ headers: { verify: null } })
+  const direct = await noVerify.inject({ url: '/whoami', headers: { 'x-client-cert-dn': 'CN=carol' } })
+  t.equal(direct.json().certUser.username, 'carol', 'verify: null trusts the presence of the identity headers')
+})
+
+test('unreadable certificate headers give 403 with the reason logged', async (t) => {
+  const { app, logs } = await buildApp({ preset: 'nginx' })
+  for (const cert of ['not a certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', '%zz',
+    '-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n']) {
+    const response = await app.inject({ url: '/accounts/login/', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert': cert } })
+    t.equal(response.statusCode, 403, JSON.stringify(cert))
+  }
+  t.equal(logs.filter((line) => String(line.reason).startsWith('unread')).length, 4)
+  const { app: latin } = await buildApp({ preset: 'apache' })
+  const bad = await latin.inject({ url: '/whoami', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': Buffer.from('CN=\xff', 'latin1').toString('latin1') } })
+  t.equal(bad.json().certUser, null, 'bytes that are not UTF-8 in a DN header')
+  const utf8 = await latin.inject({ url: '/whoami', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': Buffer.from('CN=Jürgen').toString('latin1') } })
+  t.equal(utf8.json().certUser.username, 'Jürgen', 'raw UTF-8 as Apache sends it')
+})

@@ -1,0 +1,104 @@
+import { test } from 'tap'
+import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/sources/encodings'
+import { traefikInfoCn } from '../plugin/sources/traefik'
+import { parseXfcc, single } from '../plugin/sources/xfcc'
+import { createPki } from './e2e/lib/pki'
+import { buildApp } from './helpers/app'
+
+const entries = (header: string) => parseXfcc(header).map((element) => Object.fromEntries(element))
+
+test('XFCC: the Envoy documentation examples', async (t) => {
+  t.same(entries('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com'), [{
+    by: ['http://frontend.lyft.com'],
+    hash: ['468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688'],
+    subject: ['/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client'],
+    uri: ['http://testclient.lyft.com']
+  }])
+  t.same(entries('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;URI=http://testclient.lyft.com,By=http://backend.lyft.com;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;URI=http://frontend.lyft.com')
+    .map((element) => element.by[0]), ['http://frontend.lyft.com', 'http://backend.lyft.com'], 'two hops')
+  t.same(entries('By=http://frontend.lyft.com;Hash=468ed33b;Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com;DNS=lyft.com;DNS=www.lyft.com')[0].dns,
+    ['lyft.com', 'www.lyft.com'], 'repeated DNS keys')
+  t.same(entries('Subject="CN=a \\"quoted\\" name;Cert=x,y"; By=z')[0], { subject: ['CN=a "quoted" name;Cert=x,y'], by: ['z'] },
+    'separators and escaped quotes inside quotes, spaces after a separator')
+  t.same(entries('Subject="CN=a\\\\,b"')[0].subject, ['CN=a\\\\,b'], 'only \\" is an XFCC escape: DN escapes pass through')
+  for (const bad of ['novalue', 'Sub ject=x', 'Subject="open', 'Subject=a"b', 'Subject="a"b', '=x']) {
+    t.throws(() => parseXfcc(bad), { name: 'Error' }, bad)
+  }
+  t.throws(() => single(parseXfcc('Cert=a;Cert=b')[0], 'cert'), /more than once/)
+  t.equal(single(parseXfcc('By=a')[0], 'cert'), undefined)
+})
+
+test('XFCC through the envoy preset: a quoted Subject cannot substitute the certificate; hops pick the configured element', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const cert = (files: { certPem: string }) => encodeURIComponent(files.certPem)
+  const alice = `By=spiffe://app;Cert="${cert(pki.alice)}";Subject="CN=alice,O=Example,C=AU"`
+  const mallory = `By=spiffe://edge;Cert="${cert(pki.mallory)}";Subject="CN=mallory,O=Evil,C=AU"`
+  const { app } = await buildApp({ preset: 'envoy' })
+  const who = async (xfcc: string, appToUse = app) =>
+    (await appToUse.inject({ url: '/whoami', headers: { 'x-forwarded-client-cert': xfcc } })).json().certUser?.username ?? null
+
+  t.equal(await who(alice), 'alice')
+  t.equal(await who(`By=spiffe://app;Subject="CN=admin\\;Cert=${cert(pki.mallory)}"`), 'admin;Cert=' + cert(pki.mallory),
+    'the injected Cert= stays inside the Subject')
+  t.equal(await who(`By=spiffe://app;Subject="CN=admin;Cert=${cert(pki.mallory)}"`), null, 'and unescaped, the Subject is no DN at all')
+  t.equal(await who(`By=spiffe://app;Cert="${cert(pki.alice)}";Subject="CN=alice,O=Example,C=AU;Cert=${cert(pki.mallory)}"`), null,
+    'a Subject that does not match the certificate refuses')
+  t.equal(await who(`${mallory},${alice}`), 'alice', 'default: the last element, added by the nearest proxy')
+  const first = await buildApp({ preset: 'envoy', xfccElement: 'first' })
+  t.equal(await who(`${mallory},${alice}`, first.app), 'mallory', 'xfccElement: first')
+  t.equal(await who(`By=a;Cert="${cert(pki.alice)}";Cert="${cert(pki.mallory)}"`), null, 'two Cert keys refuse')
+  t.equal(await who('By=spiffe://app;URI=spiffe://x'), null, 'no Cert and no Subject: no identity')
+  t.equal(await who('By=spiffe://app;Subject="CN=bob"'), 'bob', 'a Subject alone')
+  const chain = `By=a;Cert="${cert(pki.alice)}";Chain="${cert(pki.alice)}${cert(pki.intermediateCa)}"`
+  t.equal(await who(chain), 'alice', 'Chain, leaf first')
+})
+
+test('Traefik: the certificate header in both encodings seen in the wild; Info never yields the issuer\'s CN', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const { app } = await buildApp({ preset: 'traefik' })
+  const who = async (headers: Record<string, string>) =>
+    (await app.inject({ url: '/whoami', headers })).json().certUser?.username ?? null
+  t.equal(await who({ 'x-forwarded-tls-client-cert': pki.alice.derBase64 }), 'alice', 'plain base64 DER')
+  t.equal(await who({ 'x-forwarded-tls-client-cert': encodeURIComponent(pki.alice.derBase64) }), 'alice', 'URL-escaped, as older releases sent it')
+
+  const info = (text: string) => encodeURIComponent(text).replace(/%20/g, '+')
+  t.equal(traefikInfoCn(info('Subject="C=AU,O=Example,CN=alice";Issuer="C=AU,O=Example,CN=Test Intermediate CA";NB="1";NA="2"')), 'alice')
+  t.equal(traefikInfoCn(info('Subject="O=Example,CN=Smith, John";Issuer="CN=CA"')), 'Smith, John', 'CN last: its commas are its own')
+  t.equal(traefikInfoCn(info('Subject="CN=leaf";Issuer="CN=CA",Subject="CN=CA";Issuer="CN=Root"')), 'leaf', 'leaf first')
+  const refused = [
+    'Subject="O=Example";Issuer="C=AU,CN=Test Intermediate CA"', // no CN in the leaf: never the issuer's
+    'Subject="O=x,CN=eve";Issuer="CN=CA";Issuer="CN=admin"',
+    'Subject="O=x,CN=admin";SAN="x";Issuer="CN=CA"', // a smuggled quote shows up out of order
+    'Subject="O=x\\,CN=admin,CN=eve";Issuer="CN=CA"', // two CN markers
+    'Subject="CN=alice"', // no Issuer: a quote could not be told from a field
+    'Subject="CN=a";Issuer="CN=b"x',
+    'Subject="CN=a";Issuer="CN=b',
+    'Subject=CN=a',
+    'Unknown="x";Subject="CN=a";Issuer="CN=b"'
+  ]
+  for (const text of refused) t.throws(() => traefikInfoCn(info(text)), { name: 'Error' }, text)
+  t.throws(() => traefikInfoCn('%zz'), /escaping/)
+  t.equal(await who({ 'x-forwarded-tls-client-cert-info': info('Subject="O=Example,CN=alice";Issuer="CN=CA"') }), 'alice', 'Info alone')
+  t.equal(await who({ 'x-forwarded-tls-client-cert-info': info(refused[0]) }), null)
+})
+
+test('certificate encodings are strict', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const der = pki.alice.x509.raw
+  t.same(decodePem(pki.alice.certPem), [der])
+  t.same(decodePem(pki.alice.certPem.replace(/\n/g, ' ')), [der], 'spaces for newlines')
+  t.same(decodePem(encodeURIComponent(pki.alice.certPem + pki.intermediateCa.certPem)), [der, pki.intermediateCa.x509.raw], 'URL-encoded chain')
+  for (const bad of ['', 'junk', pki.alice.certPem + 'trailing', '-----BEGIN CERTIFICATE-----\nQQ=\n-----END CERTIFICATE-----',
+    '-----BEGIN CERTIFICATE-----\nQ!==\n-----END CERTIFICATE-----', '%E0%A4%A']) {
+    t.throws(() => decodePem(bad), { name: 'Error' }, JSON.stringify(bad.slice(0, 40)))
+  }
+  t.same(decodeBase64Der(`${pki.alice.derBase64}, ${pki.rootCa.derBase64}`), [der, pki.rootCa.x509.raw])
+  t.throws(() => decodeBase64Der('abc'))
+  t.throws(() => decodeBase64Der('a%2'))
+  t.same(decodeRfc9440(`:${pki.alice.derBase64}:`), [der])
+  t.throws(() => decodeRfc9440(pki.alice.derBase64), /RFC 9440/)
+  t.throws(() => decodeRfc9440('::'), /base64/)
+})
