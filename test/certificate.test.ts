@@ -1,6 +1,10 @@
 import { test } from 'tap'
-import { children, decodeOid, decodeString, decodeTime, readTlv } from '../plugin/asn1'
-import { readCertificate } from '../plugin/certificate'
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { children, decodeOid, decodeString, decodeTime, expectTag, readTlv } from '../plugin/asn1'
+import { readCertificate, readName } from '../plugin/certificate'
 import { formatDN, parseDN, sameDN } from '../plugin/dn'
 import { createPki } from './e2e/lib/pki'
 
@@ -29,6 +33,26 @@ test('certificates are read from their DER: names, SANs of every kind, EKU, date
   t.equal(readCertificate(pki.noEku.x509.raw).extKeyUsage, null, 'no EKU extension')
   t.same(readCertificate(pki.smith.x509.raw).subject[0], [{ type: 'CN', value: 'Smith, John' }])
   t.throws(() => readCertificate(Buffer.from('3003020100', 'hex')), 'not a certificate')
+
+  // A version 1 certificate: no version field, no extensions.
+  const run = promisify(execFile)
+  await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'v1.key', '-out', 'v1.csr', '-subj', '/CN=old'], { cwd: pki.dir })
+  await run('openssl', ['x509', '-req', '-in', 'v1.csr', '-signkey', 'v1.key', '-days', '1', '-outform', 'DER', '-out', 'v1.der'], { cwd: pki.dir })
+  const v1 = readCertificate(await readFile(join(pki.dir, 'v1.der')))
+  t.same(v1.subject, [[{ type: 'CN', value: 'old' }]])
+  t.same([v1.subjectAltNames, v1.extKeyUsage], [[], null])
+})
+
+test('malformed names are refused even where OpenSSL would not let them through', async (t) => {
+  const name = (hex: string) => () => { const der = Buffer.from(hex, 'hex'); return readName(der, readTlv(der, 0)) }
+  t.throws(name('3100'), /expected a Name/)
+  t.throws(name('30023000'), /expected an RDN/)
+  t.throws(name('30023100'), /empty RDN/)
+  t.throws(name('3009310730050603550403'), /bad attribute/, 'no value')
+  t.throws(name('300f310d300b06035504030c01610c0162'), /bad attribute/, 'two values')
+  t.same(name('300c310a300806035504030c0161')(), [[{ type: 'CN', value: 'a' }]])
+  t.throws(() => expectTag(undefined, 0x30, 'a thing'), /expected a thing/)
 })
 
 test('DER reading is strict', async (t) => {

@@ -137,6 +137,8 @@ test('a source function of the application', async (t) => {
   const { app, logs } = await buildApp({ source: () => { throw new Error('lookup failed') } })
   t.equal((await app.inject({ url: '/accounts/login/' })).statusCode, 403)
   t.ok(logs.some((line) => /lookup failed/.test(String(line.reason))))
+  const auto = await buildApp({ source: () => ({ dn: '/O=x/CN=frank' }) })
+  t.equal((await auto.app.inject({ url: '/whoami' })).json().certUser.username, 'frank', 'dnFormat defaults to auto')
   const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')

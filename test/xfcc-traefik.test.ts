@@ -18,7 +18,7 @@ test('XFCC: the Envoy documentation examples', async (t) => {
     .map((element) => element.by[0]), ['http://frontend.lyft.com', 'http://backend.lyft.com'], 'two hops')
   t.same(entries('By=http://frontend.lyft.com;Hash=468ed33b;Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com;DNS=lyft.com;DNS=www.lyft.com')[0].dns,
     ['lyft.com', 'www.lyft.com'], 'repeated DNS keys')
-  t.same(entries('Subject="CN=a \\"quoted\\" name;Cert=x,y"; By=z')[0], { subject: ['CN=a "quoted" name;Cert=x,y'], by: ['z'] },
+  t.same(entries('Subject="CN=a \\"quoted\\" name;Cert=x,y" ; By=z')[0], { subject: ['CN=a "quoted" name;Cert=x,y'], by: ['z'] },
     'separators and escaped quotes inside quotes, spaces after a separator')
   t.same(entries('Subject="CN=a\\\\,b"')[0].subject, ['CN=a\\\\,b'], 'only \\" is an XFCC escape: DN escapes pass through')
   for (const bad of ['novalue', 'Sub ject=x', 'Subject="open', 'Subject=a"b', 'Subject="a"b', '=x']) {
