@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { ServerOptions } from 'node:https'
 import { Writable } from 'node:stream'
 import tlsCertAuth from '../../index'
 
@@ -11,7 +12,7 @@ export interface LogLine { level: number, msg: string, [key: string]: unknown }
 /** A Fastify app with cookie, session and the plugin, whose log lines the test can read. */
 export async function buildApp (
   options: tlsCertAuth.TlsCertAuthOptions = {},
-  serverOptions: FastifyServerOptions = {}
+  serverOptions: FastifyServerOptions & { https?: ServerOptions } = {}
 ): Promise<{ app: FastifyInstance, logs: LogLine[] }> {
   const logs: LogLine[] = []
   const stream = new Writable({
@@ -20,7 +21,8 @@ export async function buildApp (
       done()
     }
   })
-  const app = Fastify({ logger: { level: 'info', stream }, ...serverOptions })
+  // Fastify's overloads pick the server type from `https`; the tests only need the common instance.
+  const app = Fastify({ logger: { level: 'info', stream }, ...serverOptions } as FastifyServerOptions) as unknown as FastifyInstance
   await app.register(cookie)
   await app.register(session, { secret: SECRET, cookie: { secure: 'auto' }, saveUninitialized: false })
   await app.register(tlsCertAuth, options)
