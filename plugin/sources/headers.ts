@@ -102,7 +102,6 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
   const allNames = [...singleNames, ...(headers.chain === null ? [] : [headers.chain])]
 
   return function readHeaders (request: FastifyRequest): SourceResult {
-    let fromClient = false
     let fromDebug = false
     const read = (name: string | null): string | undefined => {
       if (name === null) return undefined
@@ -116,8 +115,7 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       return typeof value === 'string' && value !== '' ? value : undefined
     }
     if (!allNames.some((name) => read(name) !== undefined)) return { status: 'absent' }
-    fromClient = allNames.some((name) => !fakeHeaders.has(name) && request.headers[name] !== undefined)
-
+    const fromClient = allNames.some((name) => !fakeHeaders.has(name) && request.headers[name] !== undefined)
     if (fromClient) {
       const peer = request.socket.remoteAddress
       if (!trusted(peer)) {
