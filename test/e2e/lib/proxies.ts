@@ -36,6 +36,8 @@ export interface StartProxyOptions {
    * HAProxy: forward %[ssl_c_s_dn] (oneline) instead of %[ssl_c_s_dn(,0,rfc2253)].
    */
   legacyDn?: boolean
+  /** nginx: forward $ssl_client_escaped_cert too (default true), or only the DN. */
+  forwardCert?: boolean
 }
 
 export interface RunningProxy {
@@ -118,7 +120,7 @@ export async function startNginx (opts: StartProxyOptions): Promise<RunningProxy
     const errorLog = join(base.runDir, 'error.log')
     return {
       configFile,
-      config: nginxConfig({ ...base, legacyDn: opts.legacyDn }),
+      config: nginxConfig({ ...base, legacyDn: opts.legacyDn, forwardCert: opts.forwardCert }),
       spawn: {
         command: bin,
         // -e: startup errors go to our log, not /var/log/nginx; -g: stay in the foreground.

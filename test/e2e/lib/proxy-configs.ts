@@ -14,8 +14,10 @@
 export interface ProxyConfigOptions {
   /** TCP port to listen on with TLS. */
   port: number
-  /** Address to bind. Default '127.0.0.1'. */
+  /** Address to bind, or '*' for every address (the README's form). Default '127.0.0.1'. */
   listenHost?: string
+  /** The site's host name. Default 'localhost', the name on the test server certificate. */
+  serverName?: string
   /** Upstream base URLs, e.g. ['http://127.0.0.1:3000']. */
   upstreams: string[]
   /** Server certificate chain PEM (leaf + intermediate). */
@@ -31,6 +33,11 @@ export interface ProxyConfigOptions {
 export interface NginxConfigOptions extends ProxyConfigOptions {
   /** Forward `$ssl_client_s_dn_legacy` (`/C=AU/O=Example/CN=alice`) instead of the RFC 2253 `$ssl_client_s_dn`. */
   legacyDn?: boolean
+  /**
+   * Forward the certificate itself (`$ssl_client_escaped_cert`). Default true. When false only
+   * the DN goes to the app, and X-Client-Cert is still cleared: the nginx preset reads it.
+   */
+  forwardCert?: boolean
 }
 
 export interface ApacheConfigOptions extends ProxyConfigOptions {
@@ -89,18 +96,29 @@ function listen (o: { listenHost?: string, port: number }): string {
   return `${safe(o.listenHost ?? '127.0.0.1')}:${o.port}`
 }
 
+function everyAddress (o: { listenHost?: string }): boolean {
+  return o.listenHost === '*'
+}
+
+function serverName (o: { serverName?: string }): string {
+  return safe(o.serverName ?? 'localhost')
+}
+
 // ---------------------------------------------------------------- nginx
 
 export function nginxSiteConfig (o: NginxConfigOptions): string {
   const servers = o.upstreams.map(u => `    server ${hostPort(u)};`).join('\n')
   const dn = o.legacyDn ? '$ssl_client_s_dn_legacy' : '$ssl_client_s_dn'
+  const cert = o.forwardCert === false
+    ? '""; # DN only, but never pass on a client\'s own copy'
+    : '$ssl_client_escaped_cert;'
   return `upstream app {
 ${servers}
 }
 
 server {
-    listen ${listen(o)} ssl;
-    server_name localhost;
+    listen ${everyAddress(o) ? o.port : listen(o)} ssl;
+    server_name ${serverName(o)};
 
     ssl_certificate     ${safe(o.certFile)};
     ssl_certificate_key ${safe(o.keyFile)};
@@ -123,7 +141,7 @@ server {
         # are empty, so nginx omits them; the client's copies are dropped anyway.
         proxy_set_header X-Client-Cert-Valid $ssl_client_verify;
         proxy_set_header X-Client-Cert-Dn    ${dn};
-        proxy_set_header X-Client-Cert       $ssl_client_escaped_cert;
+        proxy_set_header X-Client-Cert       ${cert}
     }
 }
 `
@@ -162,7 +180,7 @@ export function haproxySiteConfig (o: HaproxyConfigOptions): string {
   return `frontend https_in
     # verify optional: ask for a client certificate but let requests without
     # one through. Certificates that fail verification abort the handshake.
-    bind ${listen(o)} ssl crt ${safe(o.certFile)} ca-file ${safe(o.caFile)} verify optional
+    bind ${everyAddress(o) ? `:${o.port}` : listen(o)} ssl crt ${safe(o.certFile)} ca-file ${safe(o.caFile)} verify optional
     option forwardfor
     http-request set-header X-Forwarded-Proto https
 
@@ -203,10 +221,10 @@ export function apacheSiteConfig (o: ApacheConfigOptions): string {
   if (o.upstreams.length !== 1) throw new Error('the Apache config supports exactly one upstream')
   const up = new URL(o.upstreams[0])
   const target = `http://${hostPort(up.href)}/`
-  return `Listen ${listen(o)}
+  return `Listen ${everyAddress(o) ? o.port : listen(o)}
 
-<VirtualHost ${listen(o)}>
-    ServerName localhost
+<VirtualHost ${everyAddress(o) ? `*:${o.port}` : listen(o)}>
+    ServerName ${serverName(o)}
 
     SSLEngine on
     SSLCertificateFile    ${safe(o.certFile)}
@@ -263,9 +281,8 @@ ${apacheSiteConfig(o)}`
 export function caddySiteConfig (o: CaddyConfigOptions): string {
   const upstreams = o.upstreams.map(hostPort).join(' ')
   const cas = o.caFiles.map(f => `            trusted_ca_cert_file ${safe(f)}`).join('\n')
-  return tabify(`https://localhost:${o.port} {
-    bind ${safe(o.listenHost ?? '127.0.0.1')}
-
+  const bind = everyAddress(o) ? '' : `\n    bind ${safe(o.listenHost ?? '127.0.0.1')}\n`
+  return tabify(`https://${serverName(o)}:${o.port} {${bind}
     # verify_if_given: ask for a client certificate but do not require one.
     # Certificates that fail verification abort the handshake.
     # One CA certificate per trusted_ca_cert_file (only the first PEM is read).
