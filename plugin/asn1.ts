@@ -51,63 +51,91 @@ export function expectTag (item: Tlv | undefined, tag: number, what: string): Tl
 
 export function decodeOid (der: Uint8Array, item: Tlv): string {
   if (item.tag !== 0x06 || item.end === item.start) throw new Asn1Error('expected an OID')
-  const parts: number[] = []
+  if (der[item.end - 1] & 0x80) throw new Asn1Error('truncated OID')
+  // Built as it is read: an OID is decoded for every attribute and extension of every request.
+  let text = ''
   let value = 0
   for (let i = item.start; i < item.end; i++) {
-    value = value * 128 + (der[i] & 0x7f)
-    if (!(der[i] & 0x80)) {
-      parts.push(value)
-      value = 0
-    }
+    const byte = der[i]
+    value = value * 128 + (byte & 0x7f)
+    if (byte & 0x80) continue
+    if (text === '') text = value < 80 ? Math.floor(value / 40) + '.' + (value % 40) : '2.' + (value - 80)
+    else text += '.' + value
+    value = 0
   }
-  if (der[item.end - 1] & 0x80) throw new Asn1Error('truncated OID')
-  const first = parts[0]
-  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80]
-  return [...head, ...parts.slice(1)].join('.')
+  return text
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** ASN.1 string types by tag: the ones a certificate name or SAN may use. */
-const STRING_TAGS = new Set([0x0c, 0x13, 0x14, 0x16, 0x1a, 0x1e, 0x1c])
-
 export function isStringTag (tag: number): boolean {
-  return STRING_TAGS.has(tag)
+  return tag === 0x0c || tag === 0x13 || tag === 0x14 || tag === 0x16 || tag === 0x1a || tag === 0x1e || tag === 0x1c
 }
 
 /** The text of an ASN.1 string (UTF8, Printable, Teletex as ISO 8859-1, IA5, Visible, BMP, Universal). */
 export function decodeString (tag: number, body: Uint8Array): string {
+  return stringAt(body, tag, 0, body.length)
+}
+
+/**
+ * `decodeString` of `der[start, end)`, without a view or a copy of the bytes: names and SANs are
+ * short, and a loop costs less than the native calls and the allocations around them.
+ */
+export function stringAt (der: Uint8Array, tag: number, start: number, end: number): string {
   if (tag === 0x0c) {
+    let ascii = true
+    for (let i = start; i < end && ascii; i++) ascii = der[i] < 0x80
+    if (ascii) return latin1At(der, start, end) // ASCII reads the same in UTF-8
     try {
-      return utf8.decode(body)
+      return utf8.decode(der.subarray(start, end))
     } catch {
       throw new Asn1Error('UTF8String is not UTF-8')
     }
   }
   if (tag === 0x1e || tag === 0x1c) {
     const width = tag === 0x1e ? 2 : 4
-    if (body.length % width !== 0) throw new Asn1Error('string has a partial character')
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+    if ((end - start) % width !== 0) throw new Asn1Error('string has a partial character')
     let text = ''
-    for (let i = 0; i < body.length; i += width) {
-      const code = width === 2 ? view.getUint16(i) : view.getUint32(i)
+    for (let i = start; i < end; i += width) {
+      const code = width === 2
+        ? der[i] * 0x100 + der[i + 1]
+        : der[i] * 0x1000000 + der[i + 1] * 0x10000 + der[i + 2] * 0x100 + der[i + 3]
       if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new Asn1Error('string has an invalid character')
       text += String.fromCodePoint(code)
     }
     return text
   }
-  if (!STRING_TAGS.has(tag)) throw new Asn1Error('not a string type')
-  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1')
+  if (!isStringTag(tag)) throw new Asn1Error('not a string type')
+  return latin1At(der, start, end)
+}
+
+/** ISO 8859-1: every byte is the code point of the same number. */
+function latin1At (der: Uint8Array, start: number, end: number): string {
+  let text = ''
+  for (let i = start; i < end; i++) text += String.fromCharCode(der[i])
+  return text
+}
+
+/** The number written by `count` ASCII digits at `at`. */
+function digitsAt (der: Uint8Array, at: number, count: number): number {
+  let value = 0
+  for (let i = at; i < at + count; i++) value = value * 10 + der[i] - 0x30
+  return value
 }
 
 /** UTCTime or GeneralizedTime, as DER writes them (`Z`, whole seconds). */
 export function decodeTime (der: Uint8Array, item: Tlv): Date {
-  const text = Buffer.from(der.buffer, der.byteOffset + item.start, item.end - item.start).toString('latin1')
-  const match = item.tag === 0x17
-    ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
-    : item.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null
-  if (match === null) throw new Asn1Error('bad time')
-  let year = Number(match[1])
-  if (item.tag === 0x17) year += year < 50 ? 2000 : 1900 // RFC 5280 §4.1.2.5.1
-  return new Date(Date.UTC(year, Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])))
+  // YYMMDDhhmmssZ or YYYYMMDDhhmmssZ: digits, then Z, nothing else.
+  const yearDigits = item.tag === 0x17 ? 2 : item.tag === 0x18 ? 4 : 0
+  const { start, end } = item
+  if (yearDigits === 0 || end - start !== yearDigits + 11 || der[end - 1] !== 0x5a) throw new Asn1Error('bad time')
+  for (let i = start; i < end - 1; i++) {
+    if (der[i] < 0x30 || der[i] > 0x39) throw new Asn1Error('bad time')
+  }
+  let year = digitsAt(der, start, yearDigits)
+  if (yearDigits === 2) year += year < 50 ? 2000 : 1900 // RFC 5280 §4.1.2.5.1
+  const at = start + yearDigits
+  return new Date(Date.UTC(year, digitsAt(der, at, 2) - 1, digitsAt(der, at + 2, 2), digitsAt(der, at + 4, 2),
+    digitsAt(der, at + 6, 2), digitsAt(der, at + 8, 2)))
 }

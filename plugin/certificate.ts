@@ -1,6 +1,6 @@
-import { createHash, X509Certificate } from 'node:crypto'
-import { Asn1Error, children, decodeOid, decodeString, decodeTime, expectTag, readTlv, type Tlv } from './asn1'
-import { canonicalType, nameValue, type DistinguishedName } from './dn'
+import { createHash, hash, X509Certificate } from 'node:crypto'
+import { Asn1Error, children, decodeOid, decodeTime, expectTag, readTlv, stringAt, type Tlv } from './asn1'
+import { canonicalType, nameValue, type DistinguishedName, type DnAttribute, type RelativeDistinguishedName } from './dn'
 
 export interface SubjectAltName {
   type: 'email' | 'dns' | 'uri' | 'upn' | 'ip'
@@ -28,42 +28,57 @@ const OID_SAN = '2.5.29.17'
 const OID_EKU = '2.5.29.37'
 const OID_UPN = '1.3.6.1.4.1.311.20.2.3'
 
+// The attribute types under 2.5.4 (CN, O, OU, C...), by their last arc: most names use no other.
+const X520_NAMES = Array.from({ length: 0x80 }, (_, arc) => canonicalType(`2.5.4.${arc}`))
+
+/** canonicalType(decodeOid(der, item)), without writing out the OID when it is one of X.520's. */
+function attributeType (der: Uint8Array, item: Tlv): string {
+  const { start } = item
+  if (item.tag === 0x06 && item.end - start === 3 && der[start] === 0x55 && der[start + 1] === 0x04 && der[start + 2] < 0x80) {
+    return X520_NAMES[der[start + 2]]
+  }
+  return canonicalType(decodeOid(der, item))
+}
+
+function readAttribute (der: Uint8Array, pair: Tlv): DnAttribute {
+  const parts = children(der, expectTag(pair, 0x30, 'an attribute'))
+  if (parts.length !== 2) throw new Asn1Error('bad attribute')
+  return { type: attributeType(der, parts[0]), value: nameValue(der, parts[1]) }
+}
+
 /** A Name (SEQUENCE OF SET OF AttributeTypeAndValue), most specific RDN first. */
 export function readName (der: Uint8Array, name: Tlv): DistinguishedName {
   expectTag(name, 0x30, 'a Name')
+  const sets = children(der, name)
   const dn: DistinguishedName = []
-  for (const set of children(der, name)) {
-    expectTag(set, 0x31, 'an RDN')
-    const rdn = children(der, set).map((pair) => {
-      const [type, value, extra] = children(der, expectTag(pair, 0x30, 'an attribute'))
-      if (value === undefined || extra !== undefined) throw new Asn1Error('bad attribute')
-      return { type: canonicalType(decodeOid(der, type)), value: nameValue(der, value) }
-    })
-    if (rdn.length === 0) throw new Asn1Error('empty RDN')
-    dn.unshift(rdn)
+  for (let i = 0; i < sets.length; i++) {
+    const pairs = children(der, expectTag(sets[i], 0x31, 'an RDN'))
+    if (pairs.length === 0) throw new Asn1Error('empty RDN')
+    const rdn: RelativeDistinguishedName = []
+    for (let j = 0; j < pairs.length; j++) rdn.push(readAttribute(der, pairs[j]))
+    dn.push(rdn)
   }
-  return dn
+  return dn.reverse() // DER lists the most general RDN first
 }
 
 function readAltNames (der: Uint8Array, value: Tlv): SubjectAltName[] {
   const names: SubjectAltName[] = []
   for (const name of children(der, expectTag(value, 0x30, 'GeneralNames'))) {
-    const body = der.subarray(name.start, name.end)
-    if (name.tag === 0x81) names.push({ type: 'email', value: decodeString(0x16, body) })
-    else if (name.tag === 0x82) names.push({ type: 'dns', value: decodeString(0x16, body) })
-    else if (name.tag === 0x86) names.push({ type: 'uri', value: decodeString(0x16, body) })
-    else if (name.tag === 0x87 && (body.length === 4 || body.length === 16)) {
-      const view = Buffer.from(body)
-      const ip = body.length === 4
-        ? [...body].join('.')
-        : Array.from({ length: 8 }, (_, group) => view.readUInt16BE(group * 2).toString(16)).join(':')
+    const { start, end } = name
+    if (name.tag === 0x81) names.push({ type: 'email', value: stringAt(der, 0x16, start, end) })
+    else if (name.tag === 0x82) names.push({ type: 'dns', value: stringAt(der, 0x16, start, end) })
+    else if (name.tag === 0x86) names.push({ type: 'uri', value: stringAt(der, 0x16, start, end) })
+    else if (name.tag === 0x87 && (end - start === 4 || end - start === 16)) {
+      let ip = ''
+      if (end - start === 4) ip = `${der[start]}.${der[start + 1]}.${der[start + 2]}.${der[start + 3]}`
+      else for (let i = start; i < end; i += 2) ip += (i === start ? '' : ':') + (der[i] * 0x100 + der[i + 1]).toString(16)
       names.push({ type: 'ip', value: ip })
     } else if (name.tag === 0xa0) {
       // otherName: type-id, [0] EXPLICIT value. Only the Microsoft UPN is a login name.
       const [typeId, wrapped] = children(der, name)
       if (decodeOid(der, typeId) !== OID_UPN) continue
       const inner = readTlv(der, expectTag(wrapped, 0xa0, 'an otherName value').start, wrapped.end)
-      names.push({ type: 'upn', value: decodeString(expectTag(inner, 0x0c, 'a UTF8String UPN').tag, der.subarray(inner.start, inner.end)) })
+      names.push({ type: 'upn', value: stringAt(der, expectTag(inner, 0x0c, 'a UTF8String UPN').tag, inner.start, inner.end) })
     }
   }
   return names
@@ -79,7 +94,10 @@ function readExtensions (der: Uint8Array, explicit: Tlv, facts: Pick<Certificate
       facts.subjectAltNames = readAltNames(der, readTlv(der, octets.start, octets.end))
     } else if (oid === OID_EKU) {
       const usages = readTlv(der, octets.start, octets.end)
-      facts.extKeyUsage = children(der, expectTag(usages, 0x30, 'ExtKeyUsageSyntax')).map((item) => decodeOid(der, item))
+      const items = children(der, expectTag(usages, 0x30, 'ExtKeyUsageSyntax'))
+      const oids: string[] = []
+      for (let j = 0; j < items.length; j++) oids.push(decodeOid(der, items[j]))
+      facts.extKeyUsage = oids
     }
   }
 }
@@ -115,7 +133,16 @@ export function readCertificate (der: Buffer): CertificateFacts {
   return facts
 }
 
+// crypto.hash (Node 20.12 and later) hashes in one call; createHash first builds a stream object.
+const sha256Hex: (data: Uint8Array) => string = typeof hash === 'function'
+  ? (data) => hash('sha256', data, 'hex')
+  /* c8 ignore next */
+  : (data) => createHash('sha256').update(data).digest('hex')
+
 /** SHA-256 of the DER as `AB:CD:…`, the form of Node's `fingerprint256`. */
 export function fingerprint (der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:')
+  const hex = sha256Hex(der).toUpperCase()
+  let text = hex.slice(0, 2)
+  for (let i = 2; i < hex.length; i += 2) text += ':' + hex.slice(i, i + 2)
+  return text
 }

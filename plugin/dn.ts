@@ -1,4 +1,4 @@
-import { Asn1Error, decodeString, isStringTag, readTlv, type Tlv } from './asn1'
+import { Asn1Error, isStringTag, readTlv, stringAt, type Tlv } from './asn1'
 import { FST_TLS_CERT_AUTH_BAD_DN } from './errors'
 
 export interface DnAttribute { type: string, value: string }
@@ -8,7 +8,10 @@ export type DnFormat = 'auto' | 'rfc4514' | 'legacy'
 
 // Every spelling of an attribute type (short name, long name, OID) maps to one name, so that a
 // second CN cannot hide as `2.5.4.3=` or `commonName=`.
-const TYPE_NAMES: Record<string, string> = {}
+const TYPE_NAMES = new Map<string, string>()
+// The same names under the spellings met in practice (as listed, lower and upper case), found
+// without lower-casing or checking the syntax: each of these is known to be a valid type.
+const KNOWN_SPELLINGS = new Map<string, string>()
 for (const [name, ...aliases] of [
   ['CN', 'commonName', '2.5.4.3'],
   ['SN', 'surname', '2.5.4.4'],
@@ -30,17 +33,19 @@ for (const [name, ...aliases] of [
   ['UID', 'userId', '0.9.2342.19200300.100.1.1'],
   ['emailAddress', 'E', 'email', '1.2.840.113549.1.9.1']
 ]) {
-  for (const alias of [name, ...aliases]) TYPE_NAMES[alias.toLowerCase()] = name
+  for (const alias of [name, ...aliases]) {
+    TYPE_NAMES.set(alias.toLowerCase(), name)
+    for (const spelling of [alias, alias.toLowerCase(), alias.toUpperCase()]) KNOWN_SPELLINGS.set(spelling, name)
+  }
 }
 
 /** The one name of an attribute type: `commonName`, `cn` and `2.5.4.3` are all `CN`. */
 export function canonicalType (type: string): string {
-  return TYPE_NAMES[type.toLowerCase()] ?? type
+  return KNOWN_SPELLINGS.get(type) ?? TYPE_NAMES.get(type.toLowerCase()) ?? type
 }
 
 const DESCR = /^[A-Za-z][A-Za-z0-9-]*$/
 const NUMERIC_OID = /^(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+$/
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 function fail (input: string, reason: string): never {
   // Never echo a long attacker-chosen string into logs.
@@ -49,16 +54,48 @@ function fail (input: string, reason: string): never {
 }
 
 function checkType (input: string, type: string): string {
+  const known = KNOWN_SPELLINGS.get(type)
+  if (known !== undefined) return known
   if (!DESCR.test(type) && !NUMERIC_OID.test(type)) fail(input, `bad attribute type ${JSON.stringify(type)}`)
   return canonicalType(type)
 }
 
-function decodeUtf8 (input: string, bytes: number[]): string {
-  try {
-    return utf8.decode(Uint8Array.from(bytes))
-  } catch {
-    return fail(input, 'escaped bytes are not UTF-8')
+// For each byte that may start a multi-byte UTF-8 sequence: how many bytes follow it and the range
+// of the first of them (Unicode table 3-7: no overlong forms, surrogates or code points past
+// U+10FFFF). Any other byte gets a range nothing is in.
+const UTF8_LEADS: Array<{ more: number, low: number, high: number }> = []
+for (let lead = 0x80; lead <= 0xff; lead++) {
+  const valid = lead >= 0xc2 && lead <= 0xf4
+  UTF8_LEADS[lead] = {
+    more: lead < 0xe0 ? 1 : lead < 0xf0 ? 2 : 3,
+    low: !valid ? 0x100 : lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80,
+    high: lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf
   }
+}
+
+/**
+ * Escaped bytes as UTF-8, exactly as a fatal TextDecoder reads them (one leading byte order mark
+ * dropped, anything ill-formed refused), without its per-call cost: escapes are a few bytes.
+ */
+function decodeUtf8 (input: string, bytes: number[]): string {
+  let text = ''
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i++]
+    if (lead < 0x80) {
+      text += String.fromCharCode(lead)
+      continue
+    }
+    const { more, low, high } = UTF8_LEADS[lead]
+    let code = lead & (0x7f >> (more + 1))
+    for (let k = 0; k < more; k++) {
+      const byte = bytes[i++]
+      // undefined (the bytes end too soon) is in no range either
+      if (!(byte >= (k === 0 ? low : 0x80) && byte <= (k === 0 ? high : 0xbf))) fail(input, 'escaped bytes are not UTF-8')
+      code = code * 64 + (byte & 0x3f)
+    }
+    text += code < 0x10000 ? String.fromCharCode(code) : String.fromCodePoint(code)
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
 function hexValue (code: number): number {
@@ -85,7 +122,7 @@ function decodeBer (input: string, hex: string): string {
 
 /** An attribute value of a certificate name: the text of a string type, else `#` and the hex of its DER. */
 export function nameValue (der: Uint8Array, item: Tlv): string {
-  if (isStringTag(item.tag)) return decodeString(item.tag, der.subarray(item.start, item.end))
+  if (isStringTag(item.tag)) return stringAt(der, item.tag, item.start, item.end)
   return '#' + Buffer.from(der.subarray(item.offset, item.end)).toString('hex')
 }
 
@@ -95,33 +132,50 @@ const PLUS = 43
 const EQUALS = 61
 const BACKSLASH = 92
 const HASH = 35
-// Characters RFC 4514 lets appear in a value only when escaped.
-const MUST_ESCAPE = new Set([34, 59, 60, 62, 0]) // " ; < > NUL
-// Characters that may follow a backslash as themselves.
-const ESCAPABLE = new Set([34, 43, 44, 59, 60, 62, 92, 32, 35, 61]) // " + , ; < > \ space # =
+const QUOTE = 34
+const SEMICOLON = 59
+const LESS = 60
+const GREATER = 62
+
+/** Characters RFC 4514 lets appear in a value only when escaped: `"` `;` `<` `>` NUL. */
+function mustEscape (code: number): boolean {
+  return code === QUOTE || code === SEMICOLON || code === LESS || code === GREATER || code === 0
+}
+
+/** Characters that may follow a backslash as themselves: `"` `+` `,` `;` `<` `>` `\` space `#` `=`. */
+function escapable (code: number): boolean {
+  return code === QUOTE || code === PLUS || code === COMMA || code === SEMICOLON || code === LESS ||
+    code === GREATER || code === BACKSLASH || code === SPACE || code === HASH || code === EQUALS
+}
+
+/** `kept` after `input[from, to)` was added to a value `length` long: trailing spaces are not kept. */
+function keptAfter (input: string, from: number, to: number, length: number, kept: number): number {
+  let end = to
+  while (end > from && input.charCodeAt(end - 1) === SPACE) end--
+  return end > from ? length - (to - end) : kept
+}
 
 /**
  * RFC 4514 (and RFC 2253, which OpenSSL, nginx, Apache, Go and AWS emit), tolerant of spaces around
  * `,` `+` `=` as OpenSSL's `C = AU, CN = mp` shows. One left-to-right pass: linear in the input.
+ * Plain runs of a value are sliced, not copied a character at a time: most values have no escape.
  */
 function parseRfc4514 (input: string): DistinguishedName {
   const length = input.length
   const dn: DistinguishedName = []
   let pos = 0
-  const skipSpaces = (): void => { while (pos < length && input.charCodeAt(pos) === SPACE) pos++ }
-
-  skipSpaces()
+  while (pos < length && input.charCodeAt(pos) === SPACE) pos++
   if (pos === length) return dn
   let rdn: RelativeDistinguishedName = []
   for (;;) {
-    skipSpaces()
+    while (pos < length && input.charCodeAt(pos) === SPACE) pos++
     const typeStart = pos
     while (pos < length && input.charCodeAt(pos) !== EQUALS && input.charCodeAt(pos) !== SPACE) pos++
     const type = checkType(input, input.slice(typeStart, pos))
-    skipSpaces()
+    while (pos < length && input.charCodeAt(pos) === SPACE) pos++
     if (input.charCodeAt(pos) !== EQUALS) fail(input, `expected = after ${type}`)
     pos++
-    skipSpaces()
+    while (pos < length && input.charCodeAt(pos) === SPACE) pos++
 
     let value = ''
     if (input.charCodeAt(pos) === HASH) {
@@ -130,35 +184,44 @@ function parseRfc4514 (input: string): DistinguishedName {
       const hex = input.slice(hexStart, pos)
       if (hex.length === 0 || hex.length % 2 !== 0) fail(input, 'bad #hex value')
       value = decodeBer(input, hex)
-      skipSpaces()
+      while (pos < length && input.charCodeAt(pos) === SPACE) pos++
     } else {
-      let bytes: number[] = []
+      let bytes: number[] | null = null // hex escapes not yet decoded
+      let run = pos // start of the plain characters not yet added to value
       let kept = 0 // length of value up to its last character that is not an unescaped space
       for (; pos < length; pos++) {
         const code = input.charCodeAt(pos)
         if (code === COMMA || code === PLUS) break
         if (code === BACKSLASH) {
+          if (run < pos) {
+            value += input.slice(run, pos)
+            kept = keptAfter(input, run, pos, value.length, kept)
+          }
           const next = input.charCodeAt(pos + 1)
           const high = hexValue(next)
           const low = high < 0 ? -1 : hexValue(input.charCodeAt(pos + 2))
           if (low >= 0) {
+            if (bytes === null) bytes = []
             bytes.push(high * 16 + low)
             pos += 2
-            continue
+          } else {
+            if (!escapable(next)) fail(input, 'bad escape')
+            if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
+            value += input[pos + 1]
+            pos++
+            kept = value.length
           }
-          if (!ESCAPABLE.has(next)) fail(input, 'bad escape')
-          if (bytes.length > 0) { value += decodeUtf8(input, bytes); bytes = [] }
-          value += input[pos + 1]
-          pos++
-          kept = value.length
+          run = pos + 1
           continue
         }
-        if (MUST_ESCAPE.has(code)) fail(input, `unescaped ${JSON.stringify(input[pos])}`)
-        if (bytes.length > 0) { value += decodeUtf8(input, bytes); bytes = []; kept = value.length }
-        value += input[pos]
-        if (code !== SPACE) kept = value.length
+        if (mustEscape(code)) fail(input, `unescaped ${JSON.stringify(input[pos])}`)
+        if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null; kept = value.length }
       }
-      if (bytes.length > 0) { value += decodeUtf8(input, bytes); kept = value.length }
+      if (run < pos) {
+        value += input.slice(run, pos)
+        kept = keptAfter(input, run, pos, value.length, kept)
+      }
+      if (bytes !== null) { value += decodeUtf8(input, bytes); kept = value.length }
       value = value.slice(0, kept)
     }
     rdn.push({ type, value })
@@ -168,7 +231,7 @@ function parseRfc4514 (input: string): DistinguishedName {
     if (separator === COMMA) {
       dn.push(rdn)
       rdn = []
-      skipSpaces()
+      while (pos < length && input.charCodeAt(pos) === SPACE) pos++
       if (pos === length) fail(input, 'trailing ,')
     } else if (separator !== PLUS) {
       fail(input, 'expected , or + after a value')
@@ -198,31 +261,35 @@ function parseLegacy (input: string): DistinguishedName {
     const type = checkType(input, input.slice(typeStart, pos))
     pos++
     let value = ''
-    let bytes: number[] = []
+    let bytes: number[] | null = null
+    let run = pos
     for (; pos < length; pos++) {
       const code = input.charCodeAt(pos)
       if (code === SLASH || code === PLUS) break
       if (code === BACKSLASH) {
+        if (run < pos) value += input.slice(run, pos)
         const next = input.charCodeAt(pos + 1)
         if (next === 120) { // \xHH
           const high = hexValue(input.charCodeAt(pos + 2))
           const low = high < 0 ? -1 : hexValue(input.charCodeAt(pos + 3))
           if (low < 0) fail(input, 'bad \\x escape')
+          if (bytes === null) bytes = []
           bytes.push(high * 16 + low)
           pos += 3
-          continue
+        } else {
+          if (next !== SLASH && next !== PLUS && next !== BACKSLASH && next !== EQUALS) fail(input, 'bad escape')
+          if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
+          value += input[pos + 1]
+          pos++
         }
-        if (next !== SLASH && next !== PLUS && next !== BACKSLASH && next !== EQUALS) fail(input, 'bad escape')
-        if (bytes.length > 0) { value += decodeUtf8(input, bytes); bytes = [] }
-        value += input[pos + 1]
-        pos++
+        run = pos + 1
         continue
       }
       if (code === 0) fail(input, 'NUL in value')
-      if (bytes.length > 0) { value += decodeUtf8(input, bytes); bytes = [] }
-      value += input[pos]
+      if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
     }
-    if (bytes.length > 0) value += decodeUtf8(input, bytes)
+    if (run < pos) value += input.slice(run, pos)
+    if (bytes !== null) value += decodeUtf8(input, bytes)
     rdn.push({ type, value })
     if (pos === length) break
     if (input.charCodeAt(pos) === SLASH) {
@@ -265,20 +332,52 @@ export function attributeValues (dn: DistinguishedName, type: string): string[] 
 
 /** RFC 4514 text of a DN (RDNs in the order given), escaping what the RFC says to escape. */
 export function formatDN (dn: DistinguishedName): string {
-  return dn.map((rdn) => rdn.map(({ type, value }) => `${type}=${escapeValue(value)}`).join('+')).join(',')
+  let text = ''
+  for (let i = 0; i < dn.length; i++) {
+    if (i > 0) text += ','
+    const rdn = dn[i]
+    for (let j = 0; j < rdn.length; j++) text += `${j > 0 ? '+' : ''}${rdn[j].type}=${escapeValue(rdn[j].value)}`
+  }
+  return text
 }
 
 function escapeValue (value: string): string {
+  if (!needsEscape(value)) return value
   let escaped = value.replace(/[\\"+,;<>=\0]/g, (char) => char === '\0' ? '\\00' : '\\' + char)
   if (escaped.startsWith('#') || escaped.startsWith(' ')) escaped = '\\' + escaped
   if (value.length > 1 && value.endsWith(' ')) escaped = escaped.slice(0, -1) + '\\ '
   return escaped
 }
 
+/** Whether escapeValue would change anything: most values are plain words. */
+function needsEscape (value: string): boolean {
+  const last = value.length - 1
+  const first = value.charCodeAt(0)
+  if (first === HASH || first === SPACE || value.charCodeAt(last) === SPACE) return true
+  for (let i = 0; i <= last; i++) {
+    const code = value.charCodeAt(i)
+    if (code === BACKSLASH || code === PLUS || code === COMMA || code === EQUALS || mustEscape(code)) return true
+  }
+  return false
+}
+
+/** One RDN as a string that does not depend on the order of its attributes. */
+function rdnKey (rdn: RelativeDistinguishedName): string {
+  return rdn.map(({ type, value }) => JSON.stringify([type, value])).sort().join()
+}
+
 /** Two DNs name the same entity: same RDNs in the same order, attributes compared as sets. */
 export function sameDN (a: DistinguishedName, b: DistinguishedName): boolean {
   if (a.length !== b.length) return false
-  const key = (rdn: RelativeDistinguishedName): string =>
-    rdn.map(({ type, value }) => JSON.stringify([type, value])).sort().join()
-  return a.every((rdn, i) => key(rdn) === key(b[i]))
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    const y = b[i]
+    // Single-valued RDNs, by far the usual: their keys are equal exactly when types and values are.
+    if (x.length === 1 && y.length === 1 && typeof x[0].type === 'string' && typeof y[0].type === 'string') {
+      if (x[0].type !== y[0].type || x[0].value !== y[0].value) return false
+    } else if (rdnKey(x) !== rdnKey(y)) {
+      return false
+    }
+  }
+  return true
 }

@@ -43,6 +43,7 @@ test('attribute types: every spelling of one type is one name', async (t) => {
   t.same(attrs('commonName=a,2.5.4.3=b,cn=c,E=d,1.2.840.113549.1.9.1=e'), ['CN=a', 'CN=b', 'CN=c', 'emailAddress=d', 'emailAddress=e'])
   t.same(attrs('1.3.6.1.4.1.1466.0=x'), ['1.3.6.1.4.1.1466.0=x'], 'unknown OIDs stay as written')
   t.equal(canonicalType('SomethingElse'), 'SomethingElse')
+  t.same(attrs('constructor=x,toString=y'), ['constructor=x', 'toString=y'], 'no inherited names')
 })
 
 test('#hex values are BER and decode by their string type', async (t) => {

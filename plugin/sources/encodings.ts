@@ -4,13 +4,20 @@
 export class EncodingError extends Error {}
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/g
+const BEGIN = '-----BEGIN CERTIFICATE-----'
+const END = '-----END CERTIFICATE-----'
+const WHITE_SPACE = /^\s*$/
+const COLON = 58
 
 export type CertEncoding = 'pem' | 'base64-der' | 'rfc9440'
 
 function base64 (text: string): Buffer {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) throw new EncodingError('not base64')
-  return Buffer.from(text, 'base64')
+  if (text.length % 4 !== 0) throw new EncodingError('not base64')
+  const bytes = Buffer.from(text, 'base64')
+  // Writing the bytes back proves canonical base64, what proxies send, faster than the pattern;
+  // anything else (non-zero padding bits) must still pass the pattern.
+  if ((text.length === 0 || bytes.toString('base64') !== text) && !BASE64.test(text)) throw new EncodingError('not base64')
+  return bytes
 }
 
 function percentDecode (value: string): string {
@@ -24,17 +31,25 @@ function percentDecode (value: string): string {
 /**
  * PEM blocks: as they are, with spaces for newlines (Apache), or URL-encoded (nginx's
  * `$ssl_client_escaped_cert`, AWS, Envoy). Base64 never contains `%`, so a `%` means URL-encoded;
- * `+` stays `+` (AWS leaves it raw).
+ * `+` stays `+` (AWS leaves it raw). Between and around the blocks, only white space.
  */
 export function decodePem (value: string): Buffer[] {
   const text = value.includes('%') ? percentDecode(value) : value
   const certificates: Buffer[] = []
-  let rest = text
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    certificates.push(base64(match[1].replace(/[\s]+/g, '')))
-    rest = rest.replace(match[0], '')
+  let outside = true // so far, nothing but white space outside the blocks
+  let after = 0 // just past the last block
+  // A block is BEGIN, a body without `-`, END; where that fails, the next BEGIN is tried.
+  for (let begin = text.indexOf(BEGIN); begin !== -1; begin = text.indexOf(BEGIN, begin + 1)) {
+    const body = begin + BEGIN.length
+    const dash = text.indexOf('-', body)
+    if (dash === -1 || !text.startsWith(END, dash)) continue
+    if (outside && begin > after) outside = WHITE_SPACE.test(text.slice(after, begin))
+    certificates.push(base64(text.slice(body, dash).replace(/\s+/g, '')))
+    after = dash + END.length
+    begin = after - 1
   }
-  if (certificates.length === 0 || rest.trim() !== '') throw new EncodingError('not a sequence of PEM certificates')
+  if (outside && after < text.length) outside = WHITE_SPACE.test(text.slice(after))
+  if (certificates.length === 0 || !outside) throw new EncodingError('not a sequence of PEM certificates')
   return certificates
 }
 
@@ -47,6 +62,15 @@ export function decodeBase64Der (value: string): Buffer[] {
 /** RFC 9440 / RFC 8941 byte sequences: `:base64:`, a list of them separated by commas. */
 export function decodeRfc9440 (value: string): Buffer[] {
   return value.split(',').map((item) => {
+    // The usual `:base64:` with nothing around it is read without the pattern below, which would
+    // take the same base64 out of it.
+    if (item.length > 2 && item.charCodeAt(0) === COLON && item.charCodeAt(item.length - 1) === COLON) {
+      const inner = item.slice(1, -1)
+      if (inner.length % 4 === 0) {
+        const bytes = Buffer.from(inner, 'base64')
+        if (bytes.toString('base64') === inner) return bytes
+      }
+    }
     const match = /^\s*:([A-Za-z0-9+/=]*):\s*$/.exec(item)
     if (match === null) throw new EncodingError('not an RFC 9440 byte sequence')
     return base64(match[1])

@@ -1,0 +1,108 @@
+// The parsers read common input by shortcuts; these pin each shortcut to what the plain reading
+// gives, so that being fast never changes what is accepted or what comes out.
+
+import { test, type Test } from 'tap'
+import { decodeTime, readTlv } from '../plugin/asn1'
+import { formatDN, parseDN, sameDN, type DistinguishedName } from '../plugin/dn'
+import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/sources/encodings'
+import { createPki } from './e2e/lib/pki'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** What parseDN must make of escaped bytes: TextDecoder's reading, or a refusal. */
+function expected (bytes: number[]): string | null {
+  try {
+    return utf8.decode(Uint8Array.from(bytes))
+  } catch {
+    return null
+  }
+}
+
+function checkEscapes (t: Test, bytes: number[]): void {
+  const want = expected(bytes)
+  const hex = (prefix: string) => bytes.map((byte) => prefix + byte.toString(16).padStart(2, '0')).join('')
+  for (const [input, format] of [['CN=' + hex('\\'), 'rfc4514'], ['/CN=' + hex('\\x'), 'legacy']] as const) {
+    let got: string | null
+    try {
+      got = parseDN(input, format)[0][0].value
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'FST_TLS_CERT_AUTH_BAD_DN') throw error
+      got = null
+    }
+    // Only failures are reported one by one: 2 × 32 768 passing asserts would drown the output.
+    if (got !== want) t.fail(`${input}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`)
+  }
+}
+
+test('escaped bytes are read as UTF-8 exactly as TextDecoder reads them', async (t) => {
+  for (let lead = 0x80; lead <= 0xff; lead++) {
+    for (let next = 0; next <= 0xff; next++) checkEscapes(t, [lead, next, 0xbf, 0xbf])
+  }
+  for (const bytes of [
+    [0xef, 0xbb, 0xbf, 0x41], // a leading byte order mark is dropped...
+    [0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf], // ...once
+    [0x41, 0xef, 0xbb, 0xbf], // and kept anywhere else
+    [0xf0, 0x9f, 0x98, 0x80], [0xf4, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x8f, 0xbf, 0xbf],
+    [0xed, 0x9f, 0xbf], [0xed, 0xa0, 0x80], [0xe0, 0xa0, 0x80], [0xe0, 0x9f, 0xbf], [0xc2, 0x80], [0xc1, 0xbf],
+    [0xe2, 0x82], [0x00], [0x7f]
+  ]) {
+    checkEscapes(t, bytes)
+  }
+  t.pass('every sequence read as TextDecoder reads it')
+})
+
+test('sameDN: RDN keys as JSON, whatever the shape', async (t) => {
+  t.notOk(sameDN(parseDN('CN=a+UID=b'), parseDN('CN=a+UID=c')), 'multi-valued RDNs that differ')
+  t.ok(sameDN(parseDN('CN=a,O=x'), parseDN('CN=a, O=x')))
+  t.notOk(sameDN(parseDN('CN=a'), parseDN('CN=a+UID=b')), 'one attribute against two')
+  const typed = (type: unknown): DistinguishedName => [[{ type: type as string, value: 'x' }]]
+  t.notOk(sameDN(typed(1), typed('1')), 'a number is not its text')
+  t.ok(sameDN(typed(undefined), typed(null)), 'what JSON writes the same compares the same')
+})
+
+test('formatDN leaves plain values alone and escapes the rest', async (t) => {
+  t.equal(formatDN([[{ type: 'CN', value: '' }], [{ type: 'O', value: 'x' }]]), 'CN=,O=x')
+  t.equal(formatDN([[{ type: 'CN', value: 'a b' }]]), 'CN=a b')
+  t.equal(formatDN([[{ type: 'CN', value: 'a ' }]]), 'CN=a\\ ')
+  t.equal(formatDN([[], [{ type: 'O', value: 'x' }]]), ',O=x', 'an empty RDN still takes its place')
+})
+
+test('times are digits and Z, nothing else', async (t) => {
+  const time = (text: string, tag = 0x17) => {
+    const der = Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'latin1')])
+    return decodeTime(der, readTlv(der, 0))
+  }
+  t.equal(time('491231235959Z').toISOString(), '2049-12-31T23:59:59.000Z')
+  t.equal(time('20491231235959Z', 0x18).toISOString(), '2049-12-31T23:59:59.000Z')
+  for (const bad of ['4912312359A9Z', '49123123595 Z', '4912312359:9Z', '491231235959', '4912312359599Z']) {
+    t.throws(() => time(bad), { name: 'Asn1Error' }, bad)
+  }
+  t.throws(() => time('491231235959Z', 0x18), { name: 'Asn1Error' }, 'UTCTime length as GeneralizedTime')
+})
+
+test('PEM and base64 shortcuts accept and refuse what the patterns do', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const alice = pki.alice.certPem.trim()
+  const root = pki.rootCa.certPem.trim()
+  const der = pki.alice.x509.raw
+  t.same(decodePem(alice + root), [der, pki.rootCa.x509.raw], 'blocks with nothing between them')
+  t.same(decodePem(' \n' + alice + '\u00a0\n' + root + '\u2028'), [der, pki.rootCa.x509.raw], 'any white space around')
+  t.throws(() => decodePem('-----BEGIN CERTIFICATE-----x-y\n' + alice), /not a sequence/,
+    'a block that does not end is text before the next one')
+  t.throws(() => decodePem('junk' + alice + root), /not a sequence/)
+  t.throws(() => decodePem(alice + 'junk' + root), /not a sequence/)
+  t.throws(() => decodePem('-----BEGIN CERTIFICATE-----QR=A-----END CERTIFICATE-----' + alice), /not base64/,
+    'bad base64 is reported first')
+
+  // Base64 whose padding bits are not zero is not what Node writes back, yet it is base64.
+  t.same(decodeBase64Der('QR=='), [Buffer.from('A')])
+  t.same(decodeRfc9440(':QR==:'), [Buffer.from('A')])
+  t.same(decodePem('-----BEGIN CERTIFICATE-----\nQR==\n-----END CERTIFICATE-----'), [Buffer.from('A')])
+  t.same(decodeRfc9440(` :${pki.alice.derBase64}: `), [der], 'spaces around a byte sequence')
+  for (const bad of ['Q===', 'QQ=A', '', 'QUJD!A==']) {
+    t.throws(() => decodeBase64Der(bad), /not base64/, JSON.stringify(bad))
+  }
+  t.throws(() => decodeRfc9440(':QUJ:'), /not base64/)
+  t.throws(() => decodeRfc9440(':Q!JD:'), /RFC 9440/)
+})
