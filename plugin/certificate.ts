@@ -7,23 +7,6 @@ export interface SubjectAltName {
   value: string
 }
 
-/** What a certificate says, read from its DER (never from Node's ambiguous display strings). */
-export interface CertificateFacts {
-  certificate: X509Certificate
-  /** RFC 4514 order: the most specific RDN (CN) first. */
-  subject: DistinguishedName
-  issuer: DistinguishedName
-  /** Hex, upper case, as Node and nginx print it. */
-  serialNumber: string
-  /** SHA-256 of the DER, upper-case hex pairs joined by colons, as Node prints it. */
-  fingerprint256: string
-  validFrom: Date
-  validTo: Date
-  subjectAltNames: SubjectAltName[]
-  /** Extended key usage OIDs, or null when the certificate has no such extension. */
-  extKeyUsage: string[] | null
-}
-
 const OID_SAN = '2.5.29.17'
 const OID_EKU = '2.5.29.37'
 const OID_UPN = '1.3.6.1.4.1.311.20.2.3'
@@ -84,7 +67,10 @@ function readAltNames (der: Uint8Array, value: Tlv): SubjectAltName[] {
   return names
 }
 
-function readExtensions (der: Uint8Array, explicit: Tlv, facts: Pick<CertificateFacts, 'subjectAltNames' | 'extKeyUsage'>): void {
+interface Extensions { subjectAltNames: SubjectAltName[], extKeyUsage: string[] | null }
+
+function readExtensions (der: Uint8Array, explicit: Tlv): Extensions {
+  const facts: Extensions = { subjectAltNames: [], extKeyUsage: null }
   const [list] = children(der, explicit)
   for (const extension of children(der, expectTag(list, 0x30, 'Extensions'))) {
     const parts = children(der, expectTag(extension, 0x30, 'an Extension'))
@@ -100,37 +86,85 @@ function readExtensions (der: Uint8Array, explicit: Tlv, facts: Pick<Certificate
       facts.extKeyUsage = oids
     }
   }
+  return facts
 }
 
 /**
- * Parse a DER certificate. Node's X509Certificate checks the whole structure first (it throws on
- * anything OpenSSL will not read); our reader then takes the fields in structured form.
+ * What a certificate says, read from its DER (never from Node's ambiguous display strings).
+ * Node's X509Certificate checks the whole structure first (it throws on anything OpenSSL will not
+ * read); the subject and the extensions, which our own reader checks strictly, are read at once.
+ * Fields OpenSSL has already decoded (issuer, validity) and the digests are worked out when first
+ * asked for, so a request that only needs the username pays for nothing else.
  */
+export class CertificateFacts {
+  readonly certificate: X509Certificate
+  /** RFC 4514 order: the most specific RDN (CN) first. */
+  readonly subject: DistinguishedName
+  readonly subjectAltNames: SubjectAltName[]
+  /** Extended key usage OIDs, or null when the certificate has no such extension. */
+  readonly extKeyUsage: string[] | null
+  readonly #der: Buffer
+  readonly #issuerName: Tlv
+  readonly #validity: Tlv
+  #issuer?: DistinguishedName
+  #validFrom?: Date
+  #validTo?: Date
+  #fingerprint256?: string
+
+  constructor (der: Buffer) {
+    this.certificate = new X509Certificate(der)
+    this.#der = der
+    const tbs = children(der, children(der, expectTag(readTlv(der, 0), 0x30, 'a Certificate'))[0])
+    let i = tbs[0].tag === 0xa0 ? 1 : 0 // optional version
+    i += 2 // serialNumber (Node's hex is the one people compare with), signature algorithm
+    this.#issuerName = tbs[i++]
+    this.#validity = tbs[i++]
+    this.subject = readName(der, tbs[i++])
+    let extensions: Extensions = { subjectAltNames: [], extKeyUsage: null }
+    for (i++; i < tbs.length; i++) {
+      if (tbs[i].tag === 0xa3) extensions = readExtensions(der, tbs[i])
+    }
+    this.subjectAltNames = extensions.subjectAltNames
+    this.extKeyUsage = extensions.extKeyUsage
+  }
+
+  get issuer (): DistinguishedName {
+    this.#issuer ??= readName(this.#der, this.#issuerName)
+    return this.#issuer
+  }
+
+  /** Hex, upper case, as Node and nginx print it. */
+  get serialNumber (): string {
+    return this.certificate.serialNumber.toUpperCase()
+  }
+
+  /** SHA-256 of the DER, upper-case hex pairs joined by colons, as Node prints it. */
+  get fingerprint256 (): string {
+    this.#fingerprint256 ??= fingerprint(this.#der)
+    return this.#fingerprint256
+  }
+
+  get validFrom (): Date {
+    this.#readValidity()
+    return this.#validFrom as Date
+  }
+
+  get validTo (): Date {
+    this.#readValidity()
+    return this.#validTo as Date
+  }
+
+  #readValidity (): void {
+    if (this.#validFrom !== undefined) return
+    const [notBefore, notAfter] = children(this.#der, this.#validity)
+    this.#validFrom = decodeTime(this.#der, notBefore)
+    this.#validTo = decodeTime(this.#der, notAfter)
+  }
+}
+
+/** Parse a DER certificate: throws when Node or our reader refuses it. */
 export function readCertificate (der: Buffer): CertificateFacts {
-  const certificate = new X509Certificate(der)
-  const cert = readTlv(der, 0)
-  const tbs = children(der, children(der, expectTag(cert, 0x30, 'a Certificate'))[0])
-  let i = tbs[0].tag === 0xa0 ? 1 : 0 // optional version
-  i++ // serialNumber: Node's hex is the one people compare with
-  i++ // signature algorithm
-  const issuer = readName(der, tbs[i++])
-  const [notBefore, notAfter] = children(der, tbs[i++])
-  const subject = readName(der, tbs[i++])
-  const facts: CertificateFacts = {
-    certificate,
-    subject,
-    issuer,
-    serialNumber: certificate.serialNumber.toUpperCase(),
-    fingerprint256: fingerprint(der),
-    validFrom: decodeTime(der, notBefore),
-    validTo: decodeTime(der, notAfter),
-    subjectAltNames: [],
-    extKeyUsage: null
-  }
-  for (i++; i < tbs.length; i++) {
-    if (tbs[i].tag === 0xa3) readExtensions(der, tbs[i], facts)
-  }
-  return facts
+  return new CertificateFacts(der)
 }
 
 // crypto.hash (Node 20.12 and later) hashes in one call; createHash first builds a stream object.

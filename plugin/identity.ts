@@ -103,13 +103,15 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
       return refuse('the subject DN header and the forwarded certificate disagree')
     }
     subject = facts?.subject ?? fromHeader as DistinguishedName
-    if (facts !== null) issuer = facts.issuer
-    else if (raw.issuerDn !== undefined) issuer = parseSubject(raw.issuerDn, 'auto')
+    if (facts === null && raw.issuerDn !== undefined) issuer = parseSubject(raw.issuerDn, 'auto')
   } catch (error) {
     return refuse(`unreadable certificate or DN: ${(error as Error).message}`)
   }
 
   const cns = attributeValues(subject, 'CN')
+  // The certificate's own fields stay with it until read: a login that needs only the username
+  // does not pay for digests and dates nobody looks at. Getters here are enumerable, so the
+  // identity serialises (and compares) like a plain object.
   const identity: CertIdentity = {
     dn: raw.dn ?? formatDN(subject),
     subject,
@@ -117,11 +119,11 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
     cn: cns.length === 1 ? cns[0] : null,
     username: '',
     source: raw.source,
-    issuer,
-    serialNumber: facts?.serialNumber ?? null,
-    fingerprint256: facts?.fingerprint256 ?? null,
-    validFrom: facts?.validFrom ?? null,
-    validTo: facts?.validTo ?? null,
+    get issuer () { return facts?.issuer ?? issuer },
+    get serialNumber () { return facts?.serialNumber ?? null },
+    get fingerprint256 () { return facts?.fingerprint256 ?? null },
+    get validFrom () { return facts?.validFrom ?? null },
+    get validTo () { return facts?.validTo ?? null },
     subjectAltNames: facts?.subjectAltNames ?? [],
     extKeyUsage: facts?.extKeyUsage ?? null,
     certificate: facts?.certificate ?? null

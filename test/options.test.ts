@@ -67,15 +67,17 @@ test('custom header names, success value, DN format, login URL and session key',
   const { app } = await buildApp({
     loginUrl: '/login',
     sessionKey: 'account',
-    headers: { verify: 'X-SSL-Verify', verifySuccess: '0', dn: 'X-SSL-DN', dnFormat: 'legacy' }
+    headers: { verify: 'X-SSL-Verify', verifySuccess: '0', require: { 'X-SSL-Used': '1' }, dn: 'X-SSL-DN', dnFormat: 'legacy', cert: null }
   })
   app.get('/login', async () => 'form')
   app.get('/account', async (request) => request.session.get('account' as 'cookie'))
-  const response = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-dn': '/O=x/CN=carol' } })
+  const unused = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-used': '0', 'x-ssl-dn': '/O=x/CN=carol' } })
+  t.equal(unused.statusCode, 200, 'a require header with another value: no certificate')
+  const response = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-used': '1', 'x-ssl-dn': '/O=x/CN=carol' } })
   t.equal(response.statusCode, 302)
   const account = await app.inject({ url: '/account', headers: { cookie: response.headers['set-cookie'] as string } })
   t.same(account.json(), { username: 'carol', dn: '/O=x/CN=carol' })
-  const rfc = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-dn': 'CN=carol' } })
+  const rfc = await app.inject({ url: '/login', headers: { 'x-ssl-verify': '0', 'x-ssl-used': '1', 'x-ssl-dn': 'CN=carol' } })
   t.equal(rfc.statusCode, 403, 'the legacy format is enforced, not guessed')
   const old = await app.inject({ url: '/accounts/login/', headers: certHeaders('CN=alice') })
   t.equal(old.statusCode, 200, 'the default login URL no longer logs in')

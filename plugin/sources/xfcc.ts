@@ -19,20 +19,20 @@ export function parseXfcc (header: string): XfccElement[] {
     pos = equals + 1
     let value = ''
     if (header[pos] === '"') {
-      pos++
+      // Copy the runs between escaped quotes whole: a Cert value is a kilobyte or more.
+      let start = ++pos
       for (;;) {
-        if (pos >= length) throw new XfccError('unterminated quoted value')
-        const char = header[pos]
-        if (char === '"') break
-        if (char === '\\' && header[pos + 1] === '"') {
-          value += '"'
-          pos += 2
+        const quote = header.indexOf('"', pos)
+        if (quote === -1) throw new XfccError('unterminated quoted value')
+        if (header[quote - 1] === '\\') {
+          value += header.slice(start, quote - 1) + '"'
+          start = pos = quote + 1
           continue
         }
-        value += char
-        pos++
+        value += header.slice(start, quote)
+        pos = quote + 1
+        break
       }
-      pos++
     } else {
       const start = pos
       while (pos < length && header[pos] !== ';' && header[pos] !== ',') pos++
