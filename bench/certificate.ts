@@ -115,7 +115,8 @@ export function certificateCases (pki: Pki): BenchCase[] {
   const leaf = pki.alice
   const der = leaf.x509.raw
   return presetHeaders(pki, leaf, 'CN=alice,O=Example,C=AU').map(([preset, proxyHeaders]): BenchCase => {
-    const config = readOptions({ preset }, undefined)
+    // Cloudflare forwards the certificate only with the opt-in RFC 9440 header.
+    const config = readOptions(preset === 'cloudflare' ? { preset, headers: { cert: 'client-cert' } } : { preset }, undefined)
     const source = headerSource(config)
     const request = fakeRequest(proxyHeaders)
     const extract = (): IdentityResult => {

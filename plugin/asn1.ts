@@ -66,7 +66,7 @@ export function decodeOid (der: Uint8Array, item: Tlv): string {
   return text
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** ASN.1 string types by tag: the ones a certificate name or SAN may use. */
 export function isStringTag (tag: number): boolean {
@@ -136,6 +136,11 @@ export function decodeTime (der: Uint8Array, item: Tlv): Date {
   let year = digitsAt(der, start, yearDigits)
   if (yearDigits === 2) year += year < 50 ? 2000 : 1900 // RFC 5280 §4.1.2.5.1
   const at = start + yearDigits
-  return new Date(Date.UTC(year, digitsAt(der, at, 2) - 1, digitsAt(der, at + 2, 2), digitsAt(der, at + 4, 2),
-    digitsAt(der, at + 6, 2), digitsAt(der, at + 8, 2)))
+  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((offset) => digitsAt(der, at + offset, 2))
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+  // Date.UTC rolls month 13 into the next year: a time that does not come back as written is no time.
+  if (time.getUTCMonth() !== month - 1 || time.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw new Asn1Error('bad time')
+  }
+  return time
 }

@@ -92,9 +92,8 @@ function readExtensions (der: Uint8Array, explicit: Tlv): Extensions {
 /**
  * What a certificate says, read from its DER (never from Node's ambiguous display strings).
  * Node's X509Certificate checks the whole structure first (it throws on anything OpenSSL will not
- * read); the subject and the extensions, which our own reader checks strictly, are read at once.
- * Fields OpenSSL has already decoded (issuer, validity) and the digests are worked out when first
- * asked for, so a request that only needs the username pays for nothing else.
+ * read); then our own strict reader takes every field it parses, so that anything it refuses is
+ * refused here, at once. Only the two digests, which cannot fail, wait until somebody asks.
  */
 export class CertificateFacts {
   readonly certificate: X509Certificate
@@ -103,12 +102,10 @@ export class CertificateFacts {
   readonly subjectAltNames: SubjectAltName[]
   /** Extended key usage OIDs, or null when the certificate has no such extension. */
   readonly extKeyUsage: string[] | null
+  readonly issuer: DistinguishedName
+  readonly validFrom: Date
+  readonly validTo: Date
   readonly #der: Buffer
-  readonly #issuerName: Tlv
-  readonly #validity: Tlv
-  #issuer?: DistinguishedName
-  #validFrom?: Date
-  #validTo?: Date
   #fingerprint256?: string
 
   constructor (der: Buffer) {
@@ -117,8 +114,10 @@ export class CertificateFacts {
     const tbs = children(der, children(der, expectTag(readTlv(der, 0), 0x30, 'a Certificate'))[0])
     let i = tbs[0].tag === 0xa0 ? 1 : 0 // optional version
     i += 2 // serialNumber (Node's hex is the one people compare with), signature algorithm
-    this.#issuerName = tbs[i++]
-    this.#validity = tbs[i++]
+    this.issuer = readName(der, tbs[i++])
+    const [notBefore, notAfter] = children(der, tbs[i++])
+    this.validFrom = decodeTime(der, notBefore)
+    this.validTo = decodeTime(der, notAfter)
     this.subject = readName(der, tbs[i++])
     let extensions: Extensions = { subjectAltNames: [], extKeyUsage: null }
     for (i++; i < tbs.length; i++) {
@@ -126,11 +125,6 @@ export class CertificateFacts {
     }
     this.subjectAltNames = extensions.subjectAltNames
     this.extKeyUsage = extensions.extKeyUsage
-  }
-
-  get issuer (): DistinguishedName {
-    this.#issuer ??= readName(this.#der, this.#issuerName)
-    return this.#issuer
   }
 
   /** Hex, upper case, as Node and nginx print it. */
@@ -142,23 +136,6 @@ export class CertificateFacts {
   get fingerprint256 (): string {
     this.#fingerprint256 ??= fingerprint(this.#der)
     return this.#fingerprint256
-  }
-
-  get validFrom (): Date {
-    this.#readValidity()
-    return this.#validFrom as Date
-  }
-
-  get validTo (): Date {
-    this.#readValidity()
-    return this.#validTo as Date
-  }
-
-  #readValidity (): void {
-    if (this.#validFrom !== undefined) return
-    const [notBefore, notAfter] = children(this.#der, this.#validity)
-    this.#validFrom = decodeTime(this.#der, notBefore)
-    this.#validTo = decodeTime(this.#der, notAfter)
   }
 }
 

@@ -74,8 +74,8 @@ for (let lead = 0x80; lead <= 0xff; lead++) {
 }
 
 /**
- * Escaped bytes as UTF-8, exactly as a fatal TextDecoder reads them (one leading byte order mark
- * dropped, anything ill-formed refused), without its per-call cost: escapes are a few bytes.
+ * Escaped bytes as UTF-8, anything ill-formed refused, as a fatal TextDecoder with ignoreBOM reads
+ * them (a byte order mark is kept: `\EF\BB\BFadmin` is not `admin`), without its per-call cost.
  */
 function decodeUtf8 (input: string, bytes: number[]): string {
   let text = ''
@@ -95,7 +95,7 @@ function decodeUtf8 (input: string, bytes: number[]): string {
     }
     text += code < 0x10000 ? String.fromCharCode(code) : String.fromCodePoint(code)
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  return text
 }
 
 function hexValue (code: number): number {
@@ -245,8 +245,9 @@ const SLASH = 47
 
 /**
  * OpenSSL's one-line form `/C=AU/O=Example/CN=alice` (X509_NAME_oneline, nginx's
- * `$ssl_client_s_dn_legacy`): `/` between RDNs, `+` inside a multi-valued RDN, and OpenSSL 3's
- * escapes `\/` `\+` `\\` `\=` plus `\xHH` bytes.
+ * `$ssl_client_s_dn_legacy`): `/` between RDNs, `+` inside a multi-valued RDN, `\/` and `\+` for
+ * themselves. OpenSSL writes a backslash of the data as it is and non-ASCII bytes as `\xHH`, which
+ * a CN of the letters `\x61dmin` can imitate: every other backslash is refused, not guessed.
  */
 function parseLegacy (input: string): DistinguishedName {
   const length = input.length
@@ -261,35 +262,20 @@ function parseLegacy (input: string): DistinguishedName {
     const type = checkType(input, input.slice(typeStart, pos))
     pos++
     let value = ''
-    let bytes: number[] | null = null
     let run = pos
     for (; pos < length; pos++) {
       const code = input.charCodeAt(pos)
       if (code === SLASH || code === PLUS) break
       if (code === BACKSLASH) {
-        if (run < pos) value += input.slice(run, pos)
         const next = input.charCodeAt(pos + 1)
-        if (next === 120) { // \xHH
-          const high = hexValue(input.charCodeAt(pos + 2))
-          const low = high < 0 ? -1 : hexValue(input.charCodeAt(pos + 3))
-          if (low < 0) fail(input, 'bad \\x escape')
-          if (bytes === null) bytes = []
-          bytes.push(high * 16 + low)
-          pos += 3
-        } else {
-          if (next !== SLASH && next !== PLUS && next !== BACKSLASH && next !== EQUALS) fail(input, 'bad escape')
-          if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
-          value += input[pos + 1]
-          pos++
-        }
-        run = pos + 1
+        if (next !== SLASH && next !== PLUS) fail(input, 'a backslash other than \\/ or \\+ (the slash form cannot tell it from data)')
+        value += input.slice(run, pos) + input[pos + 1]
+        run = ++pos + 1
         continue
       }
       if (code === 0) fail(input, 'NUL in value')
-      if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
     }
-    if (run < pos) value += input.slice(run, pos)
-    if (bytes !== null) value += decodeUtf8(input, bytes)
+    value += input.slice(run, pos)
     rdn.push({ type, value })
     if (pos === length) break
     if (input.charCodeAt(pos) === SLASH) {

@@ -56,11 +56,21 @@ export function parseSubject (text: string, format: DnFormat): DistinguishedName
   return format === 'legacy' || (format === 'auto' && text.startsWith('/')) ? dn.reverse() : dn
 }
 
+// C0 controls and DEL: `admin\0.evil` must not reach a user store that ends strings at NUL.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/
+
+/** A name an application can store and compare, or why it is not one. */
+function usable (name: string, what: string): string | { reason: string } {
+  if (name === '') return { reason: `the ${what} is empty` }
+  if (CONTROL.test(name)) return { reason: `the ${what} holds a control character` }
+  return name
+}
+
 /** The single value, or a reason why there is not exactly one. */
 function one (values: string[], what: string): string | { reason: string } {
   if (values.length !== 1) return { reason: `expected exactly one ${what}, found ${values.length}` }
-  if (values[0] === '') return { reason: `the ${what} is empty` }
-  return values[0]
+  return usable(values[0], what)
 }
 
 function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { reason: string } {
@@ -86,7 +96,7 @@ function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { re
       } catch (error) {
         return { reason: `the username function threw: ${(error as Error).message}` }
       }
-      return typeof name === 'string' && name !== '' ? name : { reason: 'the username function gave no name' }
+      return typeof name === 'string' ? usable(name, 'name from the username function') : { reason: 'the username function gave no name' }
     }
   }
 }
@@ -103,15 +113,20 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
       return refuse('the subject DN header and the forwarded certificate disagree')
     }
     subject = facts?.subject ?? fromHeader as DistinguishedName
-    if (facts === null && raw.issuerDn !== undefined) issuer = parseSubject(raw.issuerDn, 'auto')
+    const issuerFromHeader = raw.issuerDn === undefined ? undefined : parseSubject(raw.issuerDn, 'auto')
+    // A proxy that sends both vouches for both: a certificate the client slipped in beside them
+    // (through a header that proxy does not set) names its own subject or issuer, and is refused.
+    if (facts !== null && issuerFromHeader !== undefined && !sameDN(facts.issuer, issuerFromHeader)) {
+      return refuse('the issuer DN header and the forwarded certificate disagree')
+    }
+    issuer = facts?.issuer ?? issuerFromHeader ?? null
   } catch (error) {
     return refuse(`unreadable certificate or DN: ${(error as Error).message}`)
   }
 
   const cns = attributeValues(subject, 'CN')
-  // The certificate's own fields stay with it until read: a login that needs only the username
-  // does not pay for digests and dates nobody looks at. Getters here are enumerable, so the
-  // identity serialises (and compares) like a plain object.
+  // The digests are worked out when first read: a login that needs only the username does not
+  // pay for them. Getters in a literal are enumerable: the identity serialises like plain data.
   const identity: CertIdentity = {
     dn: raw.dn ?? formatDN(subject),
     subject,
@@ -119,11 +134,11 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
     cn: cns.length === 1 ? cns[0] : null,
     username: '',
     source: raw.source,
-    get issuer () { return facts?.issuer ?? issuer },
+    issuer,
     get serialNumber () { return facts?.serialNumber ?? null },
     get fingerprint256 () { return facts?.fingerprint256 ?? null },
-    get validFrom () { return facts?.validFrom ?? null },
-    get validTo () { return facts?.validTo ?? null },
+    validFrom: facts?.validFrom ?? null,
+    validTo: facts?.validTo ?? null,
     subjectAltNames: facts?.subjectAltNames ?? [],
     extKeyUsage: facts?.extKeyUsage ?? null,
     certificate: facts?.certificate ?? null

@@ -95,6 +95,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'loginUrl', 'loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey',
   'source', 'preset', 'headers', 'xfccElement', 'username', 'accept', 'trustedProxies', 'debug', 'debugFakeHeaders'
 ])
+const SESSION_OWN_KEYS = new Set(['cookie', 'sessionId', 'encryptedSessionId', 'get', 'set', 'regenerate', 'destroy',
+  'reload', 'save', 'touch', 'isModified', 'options', '__proto__', 'constructor', 'prototype'])
 const USERNAME_FIELDS = new Set(['cn', 'email', 'uid', 'upn', 'serialNumber', 'fingerprint256'])
 const ENCODINGS = new Set(['pem', 'base64-der', 'rfc9440', 'xfcc'])
 const DN_FORMATS = new Set(['auto', 'rfc4514', 'legacy'])
@@ -222,6 +224,8 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
   }
   const sessionKey = optional(options.sessionKey, 'user', 'sessionKey', 'string')
   if (sessionKey === '') bad('sessionKey', 'expected a non-empty string')
+  // @fastify/session keeps its own state and methods on the session object under these names.
+  if (SESSION_OWN_KEYS.has(sessionKey)) bad('sessionKey', `${JSON.stringify(sessionKey)} is a name of the session itself`)
 
   let trusted: TrustCheck
   try {

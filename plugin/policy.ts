@@ -30,7 +30,14 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2'
 
 /** Does a CA with a pinned fingerprint sign the certificate or one of the CAs above it? */
 function signedByPinnedCa (certificate: X509Certificate, chain: Buffer[], pinned: Set<string>): boolean {
-  const cas = chain.map((der) => ({ x509: new X509Certificate(der), fingerprint: fingerprint(der) }))
+  const cas: Array<{ x509: X509Certificate, fingerprint: string }> = []
+  for (const der of chain) {
+    try {
+      cas.push({ x509: new X509Certificate(der), fingerprint: fingerprint(der) })
+    } catch {
+      return false // a chain with something that is no certificate proves nothing
+    }
+  }
   let current = certificate
   // Each step climbs one verified signature; a chain cannot be longer than its certificates.
   for (let step = 0; step < cas.length; step++) {

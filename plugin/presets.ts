@@ -65,8 +65,8 @@ export const PRESETS = {
   traefik: {
     ...NONE,
     cert: 'x-forwarded-tls-client-cert', // base64 DER, leaf first, `,` between; URL-escaped by older releases
-    certEncoding: 'base64-der',
-    info: 'x-forwarded-tls-client-cert-info'
+    certEncoding: 'base64-der'
+    // The Info header is opt-in (`headers.info`): Traefik escapes nothing in it.
   },
   envoy: { ...NONE, cert: 'x-forwarded-client-cert', certEncoding: 'xfcc' }, // present only when verified
   'aws-alb': {
@@ -89,7 +89,8 @@ export const PRESETS = {
     dn: 'cf-cert-subject-dn-rfc2253',
     dnFormat: 'rfc4514',
     issuerDn: 'cf-cert-issuer-dn-rfc2253',
-    cert: 'client-cert', // optional: a transform rule setting cf.tls_client_auth.cert_rfc9440
+    // Opt-in (`headers.cert: 'client-cert'`) with a transform rule that sets it from
+    // cf.tls_client_auth.cert_rfc9440: without that rule a client's own Client-Cert would pass.
     certEncoding: 'rfc9440'
   },
   rfc9440: { ...NONE, cert: 'client-cert', certEncoding: 'rfc9440', chain: 'client-cert-chain' },

@@ -79,6 +79,10 @@ test('DER reading is strict', async (t) => {
   t.equal(time('170d3530303130313030303030305a').toISOString(), '1950-01-01T00:00:00.000Z')
   t.throws(() => time('170d3439313233313233353935392b'), { name: 'Asn1Error' }, 'not Z')
   t.throws(() => time('0203010203'), { name: 'Asn1Error' }, 'not a time')
+  const utc = (text: string) => time('170d' + Buffer.from(text).toString('hex'))
+  for (const bad of ['491301000000Z', '490230000000Z', '490101240000Z', '490101006000Z', '490101000060Z', '490100000000Z']) {
+    t.throws(() => utc(bad), { name: 'Asn1Error' }, `${bad} is no time`)
+  }
   const sequence = Buffer.from('3006020101020102', 'hex')
   t.equal(children(sequence, readTlv(sequence, 0)).length, 2)
 })

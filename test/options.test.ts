@@ -20,6 +20,8 @@ test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async
   await rejects(t, { autoCreate: true, createUser: () => ({}) }, code, /needs both/)
   await rejects(t, { findUser: 'users' }, code, /findUser: expected a function/)
   await rejects(t, { sessionKey: '' }, code, /sessionKey/)
+  await rejects(t, { sessionKey: 'cookie' }, code, /sessionKey: "cookie" is a name of the session itself/)
+  await rejects(t, { sessionKey: '__proto__' }, code, /sessionKey/)
   await rejects(t, { headers: 'x' }, code, /headers: expected an object/)
   await rejects(t, { headers: null }, code, /headers: expected an object/)
   await rejects(t, { headers: { verfy: 'x' } }, code, /headers.verfy: unknown/)

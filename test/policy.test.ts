@@ -89,7 +89,8 @@ test('every username mapping, and no value → 403 NO_IDENTITY', async (t) => {
     ['fingerprint256', pki.alice, pki.alice.x509.fingerprint256],
     [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.rich, 'spiffe://example.com/dora'],
     [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.alice, null],
-    [() => { throw new Error('boom') }, pki.alice, null]
+    [() => { throw new Error('boom') }, pki.alice, null],
+    [() => 'admin\u0000.evil.example', pki.alice, null]
   ]
   for (const [username, cert, expected] of mappings) {
     const result = await loginWith({ username }, headers(cert))
@@ -139,6 +140,13 @@ test('a source function of the application', async (t) => {
   t.ok(logs.some((line) => /lookup failed/.test(String(line.reason))))
   const auto = await buildApp({ source: () => ({ dn: '/O=x/CN=frank' }) })
   t.equal((await auto.app.inject({ url: '/whoami' })).json().certUser.username, 'frank', 'dnFormat defaults to auto')
+  const promised = await buildApp({ source: (async () => ({ dn: 'CN=x' })) as unknown as tlsCertAuth.CustomSourceFunction })
+  t.equal((await promised.app.inject({ url: '/accounts/login/' })).statusCode, 403)
+  t.ok(promised.logs.some((line) => /must answer synchronously/.test(String(line.reason))), 'an async source is refused, and says why')
+  const control = await buildApp({ source: () => ({ dn: 'CN=admin\\00.evil' }) })
+  t.equal((await control.app.inject({ url: '/accounts/login/' })).statusCode, 403, 'a NUL in the CN')
+  const junkChain = await buildApp({ source: () => ({ certificate: pki.alice.x509, chain: [Buffer.from('not a certificate')] }), accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
+  t.equal((await junkChain.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk in the chain: refused, not 500')
   const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')

@@ -106,7 +106,7 @@ const CASES: Case[] = [
       () => ({ 'cf-cert-presented': 'true', 'cf-cert-verified': 'false', 'cf-cert-revoked': 'false', 'cf-cert-subject-dn-rfc2253': 'CN=alice' }),
       () => ({ 'cf-cert-presented': 'true', 'cf-cert-verified': 'true', 'cf-cert-revoked': 'true', 'cf-cert-subject-dn-rfc2253': 'CN=alice' })
     ],
-    certificate: true
+    certificate: false // Client-Cert is opt-in: the header set here carries one, and it is not read
   },
   {
     preset: 'rfc9440',
@@ -189,6 +189,25 @@ test('a DN header and a forwarded certificate that disagree give no identity', a
     headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice', 'x-client-cert': encodeURIComponent(pki.alice.certPem) }
   })
   t.equal(agrees.json().certUser.username, 'alice', 'the legacy order is the certificate\'s order')
+})
+
+test('a certificate slipped in beside the proxy\'s own headers is refused', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  // Cloudflare with the RFC 9440 transform rule: the issuer header must match the certificate.
+  const { app } = await buildApp({ preset: 'cloudflare', headers: { cert: 'client-cert' } })
+  const sent = (issuer: string) => ({
+    'cf-cert-presented': 'true',
+    'cf-cert-verified': 'true',
+    'cf-cert-revoked': 'false',
+    'cf-cert-subject-dn-rfc2253': 'CN=alice,O=Example,C=AU',
+    'cf-cert-issuer-dn-rfc2253': issuer,
+    'client-cert': `:${pki.alice.derBase64}:`
+  })
+  const genuine = await app.inject({ url: '/whoami', headers: sent('CN=Test Intermediate CA,O=Example,C=AU') })
+  t.equal(genuine.json().certUser.fingerprint256, pki.alice.x509.fingerprint256, 'opted in: the certificate is read')
+  const slipped = await app.inject({ url: '/accounts/login/', headers: sent('CN=Real Issuing CA,O=Corp') })
+  t.equal(slipped.statusCode, 403, 'issuer header and certificate disagree')
 })
 
 test('headers override a preset field by field', async (t) => {

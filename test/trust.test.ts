@@ -39,6 +39,8 @@ test('trustedProxies as a list or a function', async (t) => {
   t.ok(fn('192.0.2.1'))
   t.notOk(fn('192.0.2.2'))
   t.notOk(fn(undefined))
+  const unixSocket = compileTrust((address) => address === undefined)
+  t.ok(unixSocket(undefined), 'a function can trust a peer on a Unix socket, which has no address')
   const truthy = compileTrust(() => 'yes' as unknown as boolean)
   t.notOk(truthy('192.0.2.1'), 'only a real true trusts')
 })

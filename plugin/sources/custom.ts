@@ -29,6 +29,9 @@ export function customSource (read: CustomSourceFunction): CertificateSource {
     try {
       found = read(request)
       if (found == null) return { status: 'absent' }
+      if (typeof (found as { then?: unknown }).then === 'function') {
+        return { status: 'refused', reason: 'the source function returned a promise: it must answer synchronously' }
+      }
       const { certificate, dn, dnFormat, chain } = found
       if (certificate === undefined && dn === undefined) return { status: 'refused', reason: 'the source gave no certificate and no DN' }
       return {

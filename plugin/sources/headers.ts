@@ -15,7 +15,7 @@ export interface HeaderSourceConfig {
   xfccElement: 'first' | 'last'
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Node reads header bytes as latin1; Apache and Caddy send raw UTF-8 in DNs. Re-read them as

@@ -1,15 +1,16 @@
 // Traefik's X-Forwarded-Tls-Client-Cert-Info: query-escaped `Subject="…";Issuer="…";…` per
 // certificate, leaf first, certificates separated by `,`. Traefik escapes nothing inside the
-// quotes, so the structure itself is the only defence: fields must come in Traefik's order, once
-// each, and the Issuer must follow the Subject. A quote smuggled into a Subject then shows up as a
-// duplicate or out-of-order field. Inside the Subject Traefik writes DC, C, ST, L, O, OU, SN, CN in
-// that order, unescaped: only a CN that appears once, last, can be read without guessing.
+// quotes, so the structure itself is the only defence: one certificate only, fields in Traefik's
+// order, once each, and the Issuer after the Subject. A quote smuggled into a Subject then shows up
+// as a duplicate, out-of-order or trailing field. Inside the Subject Traefik writes DC, C, ST, L,
+// O, OU, SN, CN in that order, unescaped: only a CN that appears once, last, can be read. Even so
+// a CA that signs an O of `x,CN=admin` without a CN defeats it: the header is opt-in.
 
 export class TraefikInfoError extends Error {}
 
 const FIELD_ORDER = ['Subject', 'Issuer', 'SerialNumber', 'NB', 'NA', 'SAN']
 
-/** The fields of the leaf certificate's element. */
+/** The fields of the header's only certificate. */
 function leafFields (text: string): Map<string, string> {
   const fields = new Map<string, string>()
   let pos = 0
@@ -25,8 +26,10 @@ function leafFields (text: string): Map<string, string> {
     if (end === -1) throw new TraefikInfoError('unterminated value')
     fields.set(match[1], text.slice(start, end))
     pos = end + 1
-    if (pos === text.length || text[pos] === ',') return fields
-    if (text[pos] !== ';') throw new TraefikInfoError('expected ; after a value')
+    if (pos === text.length) return fields
+    // A second certificate would follow a `,`; a CN of `admin";Issuer="x",` makes one up. Only a
+    // header that describes the leaf alone is read.
+    if (text[pos] !== ';') throw new TraefikInfoError('expected ; after a value, and one certificate only')
     pos++
   }
 }
