@@ -359,7 +359,7 @@ export function sameDN (a: DistinguishedName, b: DistinguishedName): boolean {
     const x = a[i]
     const y = b[i]
     // Single-valued RDNs, by far the usual: their keys are equal exactly when types and values are.
-    if (x.length === 1 && y.length === 1 && typeof x[0].type === 'string' && typeof y[0].type === 'string') {
+    if (x.length === 1 && y.length === 1) {
       if (x[0].type !== y[0].type || x[0].value !== y[0].value) return false
     } else if (rdnKey(x) !== rdnKey(y)) {
       return false
