@@ -105,7 +105,7 @@ function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { re
 export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule): IdentityResult {
   let facts: CertificateFacts | null = null
   let subject: DistinguishedName
-  let issuer: DistinguishedName | null = null
+  let issuer: DistinguishedName | null
   try {
     if (raw.der !== undefined) facts = readCertificate(raw.der)
     const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, raw.dnFormat ?? 'auto'))

@@ -46,7 +46,13 @@ test('source tls: one connection, one parse; a plain-http request gets no identi
   const { app } = await buildApp({ source: 'tls' }, {
     https: { key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.caBundlePem, requestCert: true, rejectUnauthorized: false }
   })
-  app.get('/same', async (request) => request.certUser)
+  // The identity object of the previous request: the same object means it was not built again.
+  let previous: unknown = null
+  app.get('/same', async (request) => {
+    const same = request.certUser === previous
+    previous = request.certUser
+    return { username: request.certUser?.username, same }
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
@@ -61,9 +67,9 @@ test('source tls: one connection, one parse; a plain-http request gets no identi
       res.on('end', () => resolve(body))
     }).on('error', reject).end()
   })
-  const [first, second] = [await get(), await get()]
-  t.equal(JSON.parse(first).username, 'alice')
-  t.equal(first, second)
+  const [first, second] = [JSON.parse(await get()), JSON.parse(await get())]
+  t.same(first, { username: 'alice', same: false })
+  t.same(second, { username: 'alice', same: true }, 'the second request on the connection reuses the identity')
 
   const plain = await buildApp({ source: 'tls' })
   const response = await plain.app.inject({ url: '/whoami' })
