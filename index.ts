@@ -5,22 +5,22 @@ import * as errors from './plugin/errors'
 import type * as identity from './plugin/identity'
 import { loginHook } from './plugin/login'
 import * as options from './plugin/options'
-import { identityReader, kIdentityResult } from './plugin/request-identity'
+import { identityReader, kIdentityResult, kRevocationChecked } from './plugin/request-identity'
 import { createResolver } from './plugin/resolver'
 import { certificateGuard } from './plugin/guard'
 import type * as presets from './plugin/presets'
 import type * as certificate from './plugin/certificate'
 import type * as custom from './plugin/sources/custom'
 import { customSource } from './plugin/sources/custom'
-import { headerSource } from './plugin/sources/headers'
+import { headerNames, headerSource } from './plugin/sources/headers'
 import { tlsSource } from './plugin/sources/tls'
 import type * as trust from './plugin/trust'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /**
-     * The identity of the trusted client certificate, or null. Worked out on first read; the
-     * `accept` checks apply, except `isRevoked`, which needs the login or `requireCertificate`.
+     * The identity of the trusted client certificate, or null. Worked out on first read; every
+     * `accept` check applies (`isRevoked` is settled in an onRequest hook when it is set).
      */
     readonly certUser: identity.CertIdentity | null
   }
@@ -30,27 +30,64 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The names the session object uses itself (its own and inherited properties): storing the user
+ * under one of them would overwrite what the session plugin calls. Read from a session that
+ * @fastify/session builds for a cookie that does not verify, synchronously and without I/O.
+ */
+function sessionPropertyNames (fastify: FastifyInstance): Set<string> {
+  const probe = {} as { session?: object }
+  const decryptSession = (fastify as { decryptSession?: (id: string, request: object, done: () => void) => void }).decryptSession
+  if (typeof decryptSession === 'function') decryptSession('', probe, () => {})
+  const names = new Set<string>()
+  for (let object: object | null = probe.session ?? {}; object !== null; object = Object.getPrototypeOf(object)) {
+    for (const name of Object.getOwnPropertyNames(object)) names.add(name)
+  }
+  return names
+}
+
+/** Startup logs: which headers are trusted, and a warning where a text DN cannot be cross-checked. */
+function logHeaderSource (fastify: FastifyInstance, config: options.Config): void {
+  const { headers } = config
+  fastify.log.info({ headers: headerNames(headers) },
+    'fastify-tls-certificate-auth: client certificate headers read from trusted proxies; the proxy must overwrite each one')
+  if (headers.dn !== null && headers.dnFormat !== 'rfc4514' && headers.cert === null) {
+    fastify.log.warn({ header: headers.dn, dnFormat: headers.dnFormat },
+      'fastify-tls-certificate-auth: the DN header may be in OpenSSL\'s slash form, which is unambiguous only from a proxy ' +
+      "built with OpenSSL 3.0 or later, and no certificate is forwarded to check it: set headers.dnFormat to 'rfc4514' " +
+      'if the proxy sends RFC 2253 (nginx $ssl_client_s_dn does), or forward the certificate (headers.cert)')
+  }
+}
+
 async function tlsCertAuth (fastify: FastifyInstance, pluginOptions: options.TlsCertAuthOptions): Promise<void> {
   const config = options.readOptions(pluginOptions, process.env.NODE_ENV)
   if (!fastify.hasRequestDecorator('session')) throw new errors.FST_TLS_CERT_AUTH_NO_SESSION()
+  if (sessionPropertyNames(fastify).has(config.sessionKey)) {
+    throw new errors.FST_TLS_CERT_AUTH_BAD_OPTION(`sessionKey: ${JSON.stringify(config.sessionKey)} is a name of the session itself`)
+  }
   if (config.debug) {
     fastify.log.warn({ fakeHeaders: [...config.fakeHeaders.keys()] },
       'fastify-tls-certificate-auth: debug is on, debugFakeHeaders act as client certificate headers')
   }
+  if (config.source === 'headers') logHeaderSource(fastify, config)
 
   const source = config.source === 'headers'
     ? headerSource(config)
     : config.source === 'tls' ? tlsSource() : customSource(config.source)
-  const readIdentity = identityReader(source, config.username, config.policy)
+  const identities = identityReader(source, config.username, config.policy)
   fastify.decorateRequest(kIdentityResult, null)
   fastify.decorateRequest('certUser', {
     getter () {
-      const result = readIdentity(this)
-      return result.status === 'ok' ? result.identity : null
+      return identities.current(this)
     }
   })
-  fastify.decorate('requireCertificate', certificateGuard(readIdentity, config.policy))
-  fastify.addHook('onRequest', loginHook(config, readIdentity, config.policy, createResolver(config)))
+  if (identities.revocable) {
+    // Revocation may wait on I/O, so it is settled before any handler can read `certUser`.
+    fastify.decorateRequest(kRevocationChecked, false)
+    fastify.addHook('onRequest', async (request) => { await identities.accepted(request) })
+  }
+  fastify.decorate('requireCertificate', certificateGuard(identities))
+  fastify.addHook('onRequest', loginHook(config, identities, createResolver(config)))
 }
 
 fp(tlsCertAuth, { fastify: '5.x', name: 'fastify-tls-certificate-auth' })
@@ -86,6 +123,7 @@ declare namespace tlsCertAuth {
   export const FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED: typeof errors.FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED
   export const FST_TLS_CERT_AUTH_NOT_VALID_NOW: typeof errors.FST_TLS_CERT_AUTH_NOT_VALID_NOW
   export const FST_TLS_CERT_AUTH_REVOKED: typeof errors.FST_TLS_CERT_AUTH_REVOKED
+  export const FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN: typeof errors.FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN
   export { tlsCertAuth, tlsCertAuth as default }
 }
 export = tlsCertAuth
@@ -100,5 +138,6 @@ Object.assign(tlsCertAuth, { default: tlsCertAuth, tlsCertAuth, parseDN: dn.pars
   exports.FST_TLS_CERT_AUTH_USER_NOT_FOUND = exports.FST_TLS_CERT_AUTH_NO_CERTIFICATE =
   exports.FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED = exports.FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED =
   exports.FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED = exports.FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED =
-  exports.FST_TLS_CERT_AUTH_NOT_VALID_NOW = exports.FST_TLS_CERT_AUTH_REVOKED = undefined)
+  exports.FST_TLS_CERT_AUTH_NOT_VALID_NOW = exports.FST_TLS_CERT_AUTH_REVOKED =
+  exports.FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN = undefined)
 /* c8 ignore stop */

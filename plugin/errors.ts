@@ -8,7 +8,7 @@ export const FST_TLS_CERT_AUTH_NO_SESSION = createError(
   'fastify-tls-certificate-auth needs @fastify/session (with @fastify/cookie) registered first', 500)
 export const FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION = createError(
   'FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION',
-  'fastify-tls-certificate-auth: debug is refused when NODE_ENV is production', 500)
+  'fastify-tls-certificate-auth: debug needs NODE_ENV=development or NODE_ENV=test (NODE_ENV is %s)', 500)
 
 // Parsing errors: the input is not what its format allows.
 export const FST_TLS_CERT_AUTH_BAD_DN = createError(
@@ -35,3 +35,5 @@ export const FST_TLS_CERT_AUTH_NOT_VALID_NOW = createError(
   'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'The client certificate is expired or not yet valid', 403)
 export const FST_TLS_CERT_AUTH_REVOKED = createError(
   'FST_TLS_CERT_AUTH_REVOKED', 'The client certificate is revoked', 403)
+export const FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN = createError(
+  'FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN', 'The revocation status of the client certificate could not be checked', 503)

@@ -31,7 +31,9 @@ export interface CertIdentity {
   certificate: X509Certificate | null
 }
 
-export type UsernameField = 'cn' | 'email' | 'uid' | 'upn' | 'serialNumber' | 'fingerprint256'
+/** The built-in username rules. `issuerSerial` is unique across CAs; `serialNumber` only per CA. */
+export const USERNAME_FIELDS = ['cn', 'email', 'uid', 'upn', 'issuerSerial', 'serialNumber', 'fingerprint256'] as const
+export type UsernameField = typeof USERNAME_FIELDS[number]
 export type UsernameRule = UsernameField | ((identity: CertIdentity) => string | null | undefined)
 
 /** Why a verified certificate gives no identity: the reason is for the log, the error for the client. */
@@ -84,6 +86,12 @@ function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { re
       return inSubject.length > 0 ? one(inSubject, 'emailAddress in the subject') : one(altNames('email'), 'email SAN')
     }
     case 'upn': return one(altNames('upn'), 'UPN SAN')
+    case 'issuerSerial': {
+      const { issuer, serialNumber } = identity
+      if (issuer === null || serialNumber === null) return { reason: 'no certificate was forwarded to read its issuer and serial from' }
+      // The serial is hex: the last `/` ends the issuer, whatever its values hold.
+      return usable(`${formatDN(issuer)}/${serialNumber}`, 'issuer and serial')
+    }
     case 'serialNumber':
     case 'fingerprint256': {
       const value = identity[rule]

@@ -1,8 +1,7 @@
 import type {} from '@fastify/session'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
-import type { Policy } from './policy'
-import { acceptedIdentity, type ReadIdentity } from './request-identity'
+import type { IdentityReader } from './request-identity'
 import type { ResolveUser } from './resolver'
 
 export interface LoginConfig {
@@ -30,12 +29,15 @@ function pathOf (url: string): string {
 }
 
 /** The onRequest hook of the login URL: certificate → user → fresh session → redirect. */
-export function loginHook (config: LoginConfig, readIdentity: ReadIdentity, policy: Policy, resolveUser: ResolveUser) {
+export function loginHook (config: LoginConfig, identities: IdentityReader, resolveUser: ResolveUser) {
   return async function certificateLogin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (pathOf(request.url) !== config.loginUrl) return
-    const identity = await acceptedIdentity(request, readIdentity, policy)
+    const result = await identities.accepted(request)
     // No certificate: the login route itself answers (a password form keeps working).
-    if (identity === null) return
+    if (result.status === 'absent') return
+    // The reason was logged when the identity was read.
+    if (result.status === 'refused') throw new result.ErrorType()
+    const { identity } = result
     const user = await resolveUser(identity, request)
     if (user == null) {
       request.log.warn({ username: identity.username }, 'client certificate login refused: no such user')

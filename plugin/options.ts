@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { DnFormat } from './dn'
 import { FST_TLS_CERT_AUTH_BAD_OPTION, FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION } from './errors'
-import { parseSubject, type CertIdentity, type UsernameRule } from './identity'
+import { parseSubject, USERNAME_FIELDS, type CertIdentity, type UsernameRule } from './identity'
 import type { Policy } from './policy'
 import { PRESETS, type HeaderSet, type PresetName } from './presets'
 import type { CustomSourceFunction } from './sources/custom'
@@ -12,7 +12,8 @@ import { compileTrust, type TrustCheck, type TrustedProxies } from './trust'
 export interface HeaderOptions {
   verify?: string | null
   verifySuccess?: string
-  require?: Record<string, string>
+  /** Headers that must carry exactly these values, added to the preset's; `null` removes one of the preset's. */
+  require?: Record<string, string | null>
   dn?: string | null
   dnFormat?: DnFormat
   issuerDn?: string | null
@@ -64,9 +65,9 @@ export interface TlsCertAuthOptions {
   username?: UsernameRule
   /** Which certificates the application accepts. */
   accept?: AcceptOptions
-  /** Peers allowed to send certificate headers. Default `loopback, linklocal, uniquelocal`. */
+  /** Peers allowed to send certificate headers. Default `loopback`. */
   trustedProxies?: TrustedProxies
-  /** Turns on `debugFakeHeaders`. Refused when NODE_ENV is production. */
+  /** Turns on `debugFakeHeaders`. Refused unless NODE_ENV is development or test. */
   debug?: boolean
   /** Headers treated as if the client had sent them (debug only): `HTTP_X_CLIENT_CERT_DN` or `x-client-cert-dn`. */
   debugFakeHeaders?: Record<string, string>
@@ -95,9 +96,6 @@ const KNOWN_OPTIONS = new Set<string>([
   'loginUrl', 'loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey',
   'source', 'preset', 'headers', 'xfccElement', 'username', 'accept', 'trustedProxies', 'debug', 'debugFakeHeaders'
 ])
-const SESSION_OWN_KEYS = new Set(['cookie', 'sessionId', 'encryptedSessionId', 'get', 'set', 'regenerate', 'destroy',
-  'reload', 'save', 'touch', 'isModified', 'options', '__proto__', 'constructor', 'prototype'])
-const USERNAME_FIELDS = new Set(['cn', 'email', 'uid', 'upn', 'serialNumber', 'fingerprint256'])
 const ENCODINGS = new Set(['pem', 'base64-der', 'rfc9440', 'xfcc'])
 const DN_FORMATS = new Set(['auto', 'rfc4514', 'legacy'])
 const HEX_FINGERPRINT = /^[0-9A-F]{2}(?::?[0-9A-F]{2}){31}$/i
@@ -139,10 +137,12 @@ function readHeaders (preset: PresetName | undefined, headers: HeaderOptions | u
     if (!Object.hasOwn(result, key)) bad(name, 'unknown header option')
     if (key === 'require') {
       if (typeof value !== 'object' || value === null) bad(name, 'expected an object of header: value')
-      result.require = {}
+      // Added to the preset's own: dropping one (Cloudflare's revocation flag) takes an explicit null.
+      result.require = { ...result.require }
       for (const [header, expected] of Object.entries(value)) {
-        if (typeof expected !== 'string') bad(`${name}.${header}`, 'expected a string')
-        result.require[headerName(header, name)] = expected
+        if (expected !== null && typeof expected !== 'string') bad(`${name}.${header}`, 'expected a string, or null')
+        if (expected === null) delete result.require[headerName(header, name)]
+        else result.require[headerName(header, name)] = expected
       }
     } else if (key === 'verifySuccess') {
       if (typeof value !== 'string' || value === '') bad(name, 'expected a non-empty string')
@@ -205,8 +205,25 @@ function readPolicy (accept: AcceptOptions | undefined): Policy {
   }
 }
 
+// Keys that reach an object's prototype instead of the object: never an option.
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** Refuse prototype keys anywhere in the options (a JSON config can carry `"__proto__"`). */
+function refusePrototypeKeys (value: unknown, path: string): void {
+  if (typeof value !== 'object' || value === null) return
+  for (const key of Object.keys(value)) {
+    const name = path === '' ? key : `${path}.${key}`
+    if (PROTOTYPE_KEYS.has(key)) bad(name, `${JSON.stringify(key)} is never an option key`)
+    refusePrototypeKeys((value as Record<string, unknown>)[key], name)
+  }
+}
+
+// `debug` turns client-supplied headers into identities: only where it is meant to.
+const DEBUG_ENVIRONMENTS = new Set(['development', 'test'])
+
 /** Check and normalise the options once, at registration: a bad option fails here, not at a request. */
 export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | undefined): Config {
+  refusePrototypeKeys(options, '')
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key) && !FASTIFY_OPTIONS.has(key)) bad(key, 'unknown option')
   }
@@ -224,18 +241,20 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
   }
   const sessionKey = optional(options.sessionKey, 'user', 'sessionKey', 'string')
   if (sessionKey === '') bad('sessionKey', 'expected a non-empty string')
-  // @fastify/session keeps its own state and methods on the session object under these names.
-  if (SESSION_OWN_KEYS.has(sessionKey)) bad('sessionKey', `${JSON.stringify(sessionKey)} is a name of the session itself`)
 
   let trusted: TrustCheck
   try {
-    trusted = compileTrust(options.trustedProxies ?? 'loopback, linklocal, uniquelocal')
+    // Loopback only: a LAN host, a container or a pod on a private network is no proxy of ours
+    // until the application says so.
+    trusted = compileTrust(options.trustedProxies ?? 'loopback')
   } catch (error) {
     bad('trustedProxies', (error as Error).message)
   }
 
   const debug = optional(options.debug, false, 'debug', 'boolean')
-  if (debug && nodeEnv === 'production') throw new FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION()
+  if (debug && !DEBUG_ENVIRONMENTS.has(nodeEnv as string)) {
+    throw new FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION(nodeEnv === undefined ? 'unset' : JSON.stringify(nodeEnv))
+  }
   const fakeHeaders = new Map<string, string>()
   const fakes = optional(options.debugFakeHeaders, {}, 'debugFakeHeaders', 'object')
   if (fakes === null) bad('debugFakeHeaders', 'expected an object')
@@ -257,8 +276,14 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
   const xfccElement = optional(options.xfccElement, 'last', 'xfccElement', 'string')
   if (xfccElement !== 'first' && xfccElement !== 'last') bad('xfccElement', "expected 'first' or 'last'")
   const username = options.username ?? 'cn'
-  if (typeof username !== 'function' && !USERNAME_FIELDS.has(username)) {
-    bad('username', `expected a function or one of ${[...USERNAME_FIELDS].join(', ')}`)
+  if (typeof username !== 'function' && !(USERNAME_FIELDS as readonly string[]).includes(username)) {
+    bad('username', `expected a function or one of ${USERNAME_FIELDS.join(', ')}`)
+  }
+  const policy = readPolicy(options.accept)
+  // A serial number is unique per issuing CA only: two CAs that both number from 01 would share accounts.
+  if (username === 'serialNumber' && policy.issuers?.length !== 1 && policy.caFingerprints?.size !== 1) {
+    bad('username', "'serialNumber' is unique per issuing CA only: pin exactly one with accept.issuers or " +
+      "accept.caFingerprints, or use 'issuerSerial'")
   }
 
   return {
@@ -272,7 +297,7 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
     headers: readHeaders(options.preset, options.headers),
     xfccElement,
     username,
-    policy: readPolicy(options.accept),
+    policy,
     trusted,
     debug,
     fakeHeaders

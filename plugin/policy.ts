@@ -51,10 +51,15 @@ function signedByPinnedCa (certificate: X509Certificate, chain: Buffer[], pinned
 
 /** The checks that need no I/O, in the order a reader of the log would expect. */
 export function checkPolicy (identity: CertIdentity, chain: Buffer[], policy: Policy, now: number): Refusal | null {
-  if (policy.checkValidity && identity.validFrom !== null && identity.validTo !== null) {
+  if (policy.checkValidity) {
+    const { validFrom, validTo } = identity
+    // Only a DN arrived: the dates are unknown, and unknown is not valid.
+    if (validFrom === null || validTo === null) {
+      return refuse('validity dates unknown: no certificate was forwarded', FST_TLS_CERT_AUTH_NOT_VALID_NOW)
+    }
     const skew = policy.clockSkew * 1000
-    if (now + skew < identity.validFrom.getTime() || now - skew > identity.validTo.getTime()) {
-      return refuse(`outside its validity period (${identity.validFrom.toISOString()} to ${identity.validTo.toISOString()})`,
+    if (now + skew < validFrom.getTime() || now - skew > validTo.getTime()) {
+      return refuse(`outside its validity period (${validFrom.toISOString()} to ${validTo.toISOString()})`,
         FST_TLS_CERT_AUTH_NOT_VALID_NOW)
     }
   }
@@ -83,7 +88,6 @@ export function checkPolicy (identity: CertIdentity, chain: Buffer[], policy: Po
 }
 
 /** The application's own revocation list; the one check that may wait on I/O. */
-export async function checkRevoked (identity: CertIdentity, policy: Policy): Promise<Refusal | null> {
-  if (policy.isRevoked === null || !(await policy.isRevoked(identity))) return null
-  return refuse('revoked by accept.isRevoked', FST_TLS_CERT_AUTH_REVOKED)
+export async function checkRevoked (identity: CertIdentity, isRevoked: NonNullable<Policy['isRevoked']>): Promise<Refusal | null> {
+  return await isRevoked(identity) ? refuse('revoked by accept.isRevoked', FST_TLS_CERT_AUTH_REVOKED) : null
 }

@@ -36,21 +36,26 @@ const NONE: HeaderSet = {
   info: null
 }
 
+// A preset reads by default only the headers its proxy's minimal configuration always sets: a
+// header the proxy does not overwrite is the client's to choose. Anything more is opt-in through
+// `headers` (e.g. `headers: { cert: 'x-client-cert' }`), once the proxy sets it too.
 const nginx: HeaderSet = {
   ...NONE,
   verify: 'x-client-cert-valid', // $ssl_client_verify: SUCCESS, FAILED:reason, NONE
   // $ssl_client_s_dn, RFC 2253 since nginx 1.11.6. `auto` also reads the slash form of older
   // setups (the Django package's example): an RFC 4514 DN never starts with `/`, so nothing is guessed.
   dn: 'x-client-cert-dn',
-  dnFormat: 'auto',
-  cert: 'x-client-cert' // $ssl_client_escaped_cert, URL-encoded PEM
+  dnFormat: 'auto'
+  // Opt-in: `cert: 'x-client-cert'` ($ssl_client_escaped_cert, URL-encoded PEM). The Django
+  // package's config sets only the two headers above.
 }
 
 /** One entry per proxy; the README shows each proxy's config that sends exactly these headers. */
 export const PRESETS = {
   nginx,
   'nginx-legacy': { ...nginx, dnFormat: 'legacy' }, // $ssl_client_s_dn_legacy: /C=AU/O=Example/CN=alice
-  // mod_ssl + mod_headers: SSL_CLIENT_VERIFY, SSL_CLIENT_S_DN (RFC 2253), SSL_CLIENT_CERT (PEM, newlines as spaces)
+  // mod_ssl + mod_headers: SSL_CLIENT_VERIFY, SSL_CLIENT_S_DN (RFC 2253); opt-in as nginx:
+  // `cert: 'x-client-cert'` (SSL_CLIENT_CERT, PEM with spaces for newlines)
   apache: nginx,
   haproxy: {
     ...NONE,
@@ -59,8 +64,7 @@ export const PRESETS = {
     require: { 'x-ssl-client-used': '1' }, // ...so %[ssl_c_used] must say one was
     dn: 'x-ssl-client-dn', // %[ssl_c_s_dn(,0,rfc2253)]
     dnFormat: 'rfc4514',
-    cert: 'x-ssl-client-cert', // %[ssl_c_der,base64]
-    certEncoding: 'base64-der'
+    certEncoding: 'base64-der' // opt-in: `cert: 'x-ssl-client-cert'` (%[ssl_c_der,base64])
   },
   traefik: {
     ...NONE,
@@ -104,11 +108,11 @@ export const PRESETS = {
     chain: 'x-client-cert-chain' // {client_cert_chain}
   },
   'azure-appgw': {
-    ...NONE, // rewrite rules setting server variables into headers
+    ...NONE, // rewrite rules setting server variables into headers, each one a rule of the user's
     verify: 'x-client-cert-verification', // {var_client_certificate_verification}
-    dn: 'x-client-cert-subject', // {var_client_certificate_subject}
-    issuerDn: 'x-client-cert-issuer', // {var_client_certificate_issuer}
-    cert: 'x-client-cert' // {var_client_certificate}
+    dn: 'x-client-cert-subject' // {var_client_certificate_subject}
+    // Opt-in: `issuerDn: 'x-client-cert-issuer'` ({var_client_certificate_issuer}),
+    // `cert: 'x-client-cert'` ({var_client_certificate})
   }
 } satisfies Record<string, HeaderSet>
 

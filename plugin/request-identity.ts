@@ -1,25 +1,36 @@
 import type { FastifyRequest } from 'fastify'
+import { FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN } from './errors'
 import { buildIdentity, refuse, type CertIdentity, type IdentityResult, type UsernameRule } from './identity'
 import { checkPolicy, checkRevoked, type Policy } from './policy'
 import type { CertificateSource, RawCertificate } from './sources/types'
 
-export type ReadIdentity = (request: FastifyRequest) => IdentityResult
+export interface IdentityReader {
+  /** `request.certUser`: the identity once every check has passed, else null. Never waits. */
+  current: (request: FastifyRequest) => CertIdentity | null
+  /** Every check, `accept.isRevoked` included: what the login and `requireCertificate` act on. */
+  accepted: (request: FastifyRequest) => Promise<IdentityResult>
+  /** Whether `accepted` must run before `current` may answer (an `isRevoked` check is set). */
+  revocable: boolean
+}
 
 export const kIdentityResult = Symbol('fastify-tls-certificate-auth.identity')
+export const kRevocationChecked = Symbol('fastify-tls-certificate-auth.revocation-checked')
 
 declare module 'fastify' {
   interface FastifyRequest {
     [kIdentityResult]: IdentityResult | null
+    [kRevocationChecked]: boolean
   }
 }
 
 /**
- * Source → identity → the checks that need no I/O, worked out once per request and only when
- * somebody asks. A source that hands back the same raw certificate (one TLS connection) has its
- * identity built once; the time-dependent checks still run per request.
+ * Source → identity → policy, worked out once per request and only when somebody asks. A source
+ * that hands back the same raw certificate (one TLS connection) has its identity built once; the
+ * time-dependent checks and revocation still run per request.
  */
-export function identityReader (source: CertificateSource, usernameRule: UsernameRule, policy: Policy): ReadIdentity {
+export function identityReader (source: CertificateSource, usernameRule: UsernameRule, policy: Policy): IdentityReader {
   const built = new WeakMap<RawCertificate, IdentityResult>()
+  const { isRevoked } = policy
 
   function extract (request: FastifyRequest): IdentityResult {
     const found = source(request)
@@ -34,7 +45,7 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
     return checkPolicy(result.identity, result.chain, policy, Date.now()) ?? result
   }
 
-  return function readIdentity (request) {
+  function read (request: FastifyRequest): IdentityResult {
     let result = request[kIdentityResult]
     if (result === null) {
       result = extract(request)
@@ -45,21 +56,29 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
     }
     return result
   }
-}
 
-/**
- * The identity once every check has passed, revocation included: null without a certificate,
- * the policy's coded error when refused.
- */
-export async function acceptedIdentity (request: FastifyRequest, readIdentity: ReadIdentity, policy: Policy): Promise<CertIdentity | null> {
-  const found = readIdentity(request)
-  if (found.status === 'absent') return null
-  // The reason was logged when the identity was read.
-  if (found.status === 'refused') throw new found.ErrorType()
-  const revoked = await checkRevoked(found.identity, policy)
-  if (revoked !== null) {
-    request.log.warn({ username: found.identity.username, reason: revoked.reason }, 'client certificate refused')
-    throw new revoked.ErrorType()
+  return {
+    revocable: isRevoked !== null,
+    current (request) {
+      const result = read(request)
+      // With `isRevoked`, an identity whose revocation has not been asked about yet is none.
+      return result.status === 'ok' && (isRevoked === null || request[kRevocationChecked]) ? result.identity : null
+    },
+    async accepted (request) {
+      const result = read(request)
+      if (isRevoked === null || result.status !== 'ok' || request[kRevocationChecked]) return result
+      let refusal
+      try {
+        refusal = await checkRevoked(result.identity, isRevoked)
+      } catch (error) {
+        // Unknown is not "not revoked": fail closed, and say it is the check that failed.
+        refusal = refuse(`accept.isRevoked failed: ${(error as Error).message}`, FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN)
+      }
+      request[kRevocationChecked] = true
+      if (refusal === null) return result
+      request.log.warn({ username: result.identity.username, reason: refusal.reason }, 'client certificate refused')
+      request[kIdentityResult] = refusal
+      return refusal
+    }
   }
-  return found.identity
 }

@@ -4,10 +4,26 @@ import { test, type Test } from 'tap'
 import tlsCertAuth from '../index'
 import { buildApp, certHeaders, logged } from './helpers/app'
 
+/** Sets NODE_ENV (undefined: unset); the value before the test's first change is restored after it. */
+function nodeEnv (t: Test, value: string | undefined): void {
+  const set = (to: string | undefined) => {
+    if (to === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = to
+  }
+  if (!restoring.has(t)) {
+    restoring.add(t)
+    const before = process.env.NODE_ENV
+    t.teardown(() => set(before))
+  }
+  set(value)
+}
+const restoring = new WeakSet<Test>()
+
 const rejects = (t: Test, options: object, code: string, message: RegExp | string = '') =>
   t.rejects(async () => { await buildApp(options as tlsCertAuth.TlsCertAuthOptions) }, { code, message }, JSON.stringify(options))
 
 test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async (t) => {
+  nodeEnv(t, 'test')
   const code = 'FST_TLS_CERT_AUTH_BAD_OPTION'
   await rejects(t, { loginURL: '/x' }, code, /loginURL: unknown option/)
   await rejects(t, { loginUrl: 'accounts/login' }, code, /loginUrl/)
@@ -92,6 +108,7 @@ test('without @fastify/session, registration fails with FST_TLS_CERT_AUTH_NO_SES
 })
 
 test('debugFakeHeaders act as client headers, only with debug on', async (t) => {
+  nodeEnv(t, 'development')
   const fakes = { HTTP_X_CLIENT_CERT_VALID: 'SUCCESS', 'X-Client-Cert-Dn': 'CN=dev,O=Local' }
   const { app, logs } = await buildApp({ debug: true, debugFakeHeaders: fakes })
   await app.ready()
@@ -112,11 +129,46 @@ test('debugFakeHeaders act as client headers, only with debug on', async (t) => 
   t.match(trusted.json().certUser, { username: 'real', source: 'debug' })
 })
 
-test('debug with NODE_ENV=production refuses to register', async (t) => {
-  const before = process.env.NODE_ENV
-  process.env.NODE_ENV = 'production'
-  t.teardown(() => { process.env.NODE_ENV = before })
-  await t.rejects(async () => { await buildApp({ debug: true }) }, { code: 'FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION' })
-  const { app } = await buildApp({ debug: false })
+test('debug registers only under NODE_ENV development or test, and the error says what to set', async (t) => {
+  for (const value of ['production', 'Production', 'prod', 'staging', '', undefined]) {
+    nodeEnv(t, value)
+    await t.rejects(async () => { await buildApp({ debug: true }) },
+      { code: 'FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION', message: /NODE_ENV=development or NODE_ENV=test/ }, String(value))
+    const { app } = await buildApp({ debug: false })
+    await app.ready()
+  }
+  for (const value of ['development', 'test']) {
+    nodeEnv(t, value)
+    const { app } = await buildApp({ debug: true })
+    await app.ready()
+  }
+})
+
+test('sessionKey refuses every name the session object uses itself, read from the session plugin', async (t) => {
+  for (const sessionKey of ['isSaved', 'isModified', 'cookie', 'sessionId', 'regenerate', 'save', 'touch', 'toString', 'hasOwnProperty', '__proto__', 'constructor']) {
+    await t.rejects(async () => { await buildApp({ sessionKey }) },
+      { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: .* is a name of the session itself/ }, sessionKey)
+  }
+  const { app } = await buildApp({ sessionKey: 'account' })
   await app.ready()
+})
+
+test('with a session plugin of another kind, sessionKey still refuses the names every object has', async (t) => {
+  const build = async (sessionKey: string) => {
+    const app = Fastify()
+    // A session plugin of the application's own: a plain object per request.
+    app.decorateRequest('session', null)
+    await app.register(tlsCertAuth, { sessionKey })
+    await app.ready()
+  }
+  await t.rejects(async () => { await build('toString') }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "toString"/ })
+  await build('account')
+})
+
+test('keys __proto__, constructor and prototype are refused anywhere in the options', async (t) => {
+  const code = 'FST_TLS_CERT_AUTH_BAD_OPTION'
+  await rejects(t, JSON.parse('{ "headers": { "require": { "__proto__": "x" } } }'), code, /headers.require.__proto__: "__proto__" is never an option key/)
+  await rejects(t, JSON.parse('{ "__proto__": { "debug": true } }'), code, /__proto__/)
+  await rejects(t, { accept: { constructor: 'x' } }, code, /accept.constructor/)
+  await rejects(t, { debugFakeHeaders: { prototype: 'x' } }, code, /debugFakeHeaders.prototype/)
 })

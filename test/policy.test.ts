@@ -1,7 +1,10 @@
+import cookie from '@fastify/cookie'
+import session from '@fastify/session'
+import Fastify from 'fastify'
 import tap, { test } from 'tap'
+import tlsCertAuth from '../index'
 import { createPki, type CertFiles, type Pki } from './e2e/lib/pki'
-import { buildApp, logged } from './helpers/app'
-import type tlsCertAuth from '../index'
+import { buildApp, logged, SECRET } from './helpers/app'
 
 // RFC 9440 headers: the simplest way to hand the plugin a certificate and its chain.
 const headers = (cert: CertFiles, chain: CertFiles[] = []) => ({
@@ -50,11 +53,11 @@ test('each accept check: one certificate passes, one is refused with its own cod
     t.equal(no.status, 403, `${name}: refused`)
     t.equal(no.code, code, `${name}: ${code}`)
     t.ok(no.logs.some((line) => line.msg === 'client certificate refused' && typeof line.reason === 'string'), `${name}: reason logged`)
-    if (name !== 'isRevoked') t.equal(no.certUser, null, `${name}: certUser is null too`)
+    t.equal(no.certUser, null, `${name}: certUser is null too`)
   }
 })
 
-test('checks that need a certificate refuse when only a DN was forwarded; validity passes when dates are unknown', async (t) => {
+test('checks that need a certificate refuse when only a DN was forwarded, validity included', async (t) => {
   const dnOnly = { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }
   const run = async (accept: tlsCertAuth.AcceptOptions) => {
     const { app } = await buildApp({ accept })
@@ -65,7 +68,7 @@ test('checks that need a certificate refuse when only a DN was forwarded; validi
   t.equal(await run({ requireClientAuthEku: true }), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED')
   t.equal(await run({ caFingerprints: [pki.rootCa.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED')
   t.equal(await run({ issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] }), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED')
-  t.equal(await run({ checkValidity: true }), 'login')
+  t.equal(await run({ checkValidity: true }), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'unknown dates are not valid dates')
   const { app } = await buildApp({ preset: 'aws-alb', accept: { issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] } })
   const issuerHeader = await app.inject({
     url: '/accounts/login/',
@@ -85,13 +88,14 @@ test('every username mapping, and no value → 403 NO_IDENTITY', async (t) => {
     ['uid', pki.alice, null],
     ['upn', pki.rich, 'dora@corp.example'],
     ['upn', pki.alice, null],
-    ['serialNumber', pki.alice, pki.alice.x509.serialNumber],
+    ['issuerSerial', pki.alice, `CN=Test Intermediate CA,O=Example,C=AU/${pki.alice.x509.serialNumber}`],
     ['fingerprint256', pki.alice, pki.alice.x509.fingerprint256],
     [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.rich, 'spiffe://example.com/dora'],
     [(identity) => identity.subjectAltNames.find((name) => name.type === 'uri')?.value, pki.alice, null],
     [() => { throw new Error('boom') }, pki.alice, null],
     [() => 'admin\u0000.evil.example', pki.alice, null]
   ]
+  const cns = new Map([[pki.rich, 'dora'], [pki.alice, 'alice'], [pki.emailOnly, null], [pki.smith, 'Smith, John']])
   for (const [username, cert, expected] of mappings) {
     const result = await loginWith({ username }, headers(cert))
     const label = `${typeof username === 'function' ? 'function' : username} of ${cert.x509.subject.replace(/\n/g, ',')}`
@@ -99,12 +103,72 @@ test('every username mapping, and no value → 403 NO_IDENTITY', async (t) => {
       t.equal(result.code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', `${label}: refused`)
     } else {
       t.equal(result.certUser?.username, expected, label)
-      t.equal(result.certUser.cn, cert === pki.emailOnly ? null : result.certUser.cn)
+      t.equal(result.certUser.cn, cns.get(cert), `${label}: cn`)
     }
   }
-  const { app } = await buildApp({ username: 'serialNumber' })
+  const { app } = await buildApp({ username: 'issuerSerial' })
   const dnOnly = await app.inject({ url: '/accounts/login/', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=a' } })
-  t.equal(dnOnly.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', 'serialNumber needs a forwarded certificate')
+  t.equal(dnOnly.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', 'issuerSerial needs a forwarded certificate')
+  const { app: alb } = await buildApp({ preset: 'aws-alb', username: 'issuerSerial' })
+  const issuerOnly = await alb.inject({
+    url: '/accounts/login/',
+    headers: { 'x-amzn-mtls-clientcert-subject': 'CN=alice', 'x-amzn-mtls-clientcert-issuer': 'CN=Test Intermediate CA,O=Example,C=AU' }
+  })
+  t.equal(issuerOnly.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', 'an issuer header without the certificate has no serial')
+})
+
+test('username serialNumber needs exactly one pinned issuing CA: serials are unique per CA only', async (t) => {
+  const intermediate = 'CN=Test Intermediate CA,O=Example,C=AU'
+  for (const accept of [undefined, { issuers: [intermediate, 'CN=Other CA'] }, { caFingerprints: [pki.rootCa.x509.fingerprint256, pki.foreignCa.x509.fingerprint256] }]) {
+    await t.rejects(async () => { await buildApp({ username: 'serialNumber', accept }) },
+      { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /serialNumber.*issuerSerial/ }, JSON.stringify(accept ?? null))
+  }
+  const pinned = await loginWith({ username: 'serialNumber', accept: { issuers: [intermediate] } }, headers(pki.alice))
+  t.equal(pinned.certUser.username, pki.alice.x509.serialNumber, 'one issuer pinned')
+  const byCa = await loginWith({ username: 'serialNumber', accept: { caFingerprints: [pki.rootCa.x509.fingerprint256] } }, headers(pki.alice, [pki.intermediateCa, pki.rootCa]))
+  t.equal(byCa.certUser.username, pki.alice.x509.serialNumber, 'one CA pinned by fingerprint')
+})
+
+test('with accept.isRevoked, no path exposes a revoked identity', async (t) => {
+  const asked: string[] = []
+  const isRevoked = async (identity: tlsCertAuth.CertIdentity) => {
+    asked.push(identity.username)
+    return identity.cn === 'Smith, John'
+  }
+  const { app, logs } = await buildApp({ preset: 'rfc9440', accept: { isRevoked } })
+  app.get('/plain', async (request) => ({ certUser: request.certUser?.username ?? null }))
+  const revoked = await app.inject({ url: '/plain', headers: headers(pki.smith) })
+  t.same(revoked.json(), { certUser: null }, 'a route that only reads certUser sees no identity')
+  t.match(logged(logs, 'client certificate refused').pop(), { username: 'Smith, John', reason: /isRevoked/ })
+  t.same((await app.inject({ url: '/plain', headers: headers(pki.alice) })).json(), { certUser: 'alice' })
+  t.same(asked, ['Smith, John', 'alice'], 'asked once per request that carries a certificate')
+  await app.inject({ url: '/plain' })
+  t.equal(asked.length, 2, 'requests without a certificate never ask')
+})
+
+test('certUser read before revocation is settled is null, and a failing isRevoked answers 503', async (t) => {
+  const { app } = await buildApp({ preset: 'rfc9440', accept: { isRevoked: () => false } })
+  // A hook of the application's, added before the plugin, runs before the plugin's own: revocation is not settled yet.
+  const early = Fastify()
+  await early.register(cookie)
+  await early.register(session, { secret: SECRET, cookie: { secure: 'auto' } })
+  early.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/early') await reply.send({ certUser: request.certUser })
+  })
+  await early.register(tlsCertAuth, { preset: 'rfc9440', accept: { isRevoked: () => false } })
+  early.get('/early', async () => 'not reached')
+  t.same((await early.inject({ url: '/early', headers: headers(pki.alice) })).json(), { certUser: null })
+  t.equal((await app.inject({ url: '/whoami', headers: headers(pki.alice) })).json().certUser.username, 'alice')
+
+  const failing = await buildApp({ preset: 'rfc9440', accept: { isRevoked: async () => { throw new Error('CRL store down') } } })
+  failing.app.get('/api', { onRequest: failing.app.requireCertificate }, async () => 'reached')
+  const login = await failing.app.inject({ url: '/accounts/login/', headers: headers(pki.alice) })
+  t.equal(login.statusCode, 503)
+  t.equal(login.json().code, 'FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN')
+  t.notOk(login.headers['set-cookie'], 'no session')
+  t.equal((await failing.app.inject({ url: '/api', headers: headers(pki.alice) })).json().code, 'FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN')
+  t.equal((await failing.app.inject({ url: '/whoami', headers: headers(pki.alice) })).json().certUser, null)
+  t.ok(logged(failing.logs, 'client certificate refused').some((line) => /CRL store down/.test(String(line.reason))))
 })
 
 test('app.requireCertificate guards API routes without a session', async (t) => {
@@ -150,4 +214,28 @@ test('a source function of the application', async (t) => {
   const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')
+})
+
+test('a source function that returns anything but null or a well-formed object gives no identity, never a 500', async (t) => {
+  const answers: Array<[string, unknown, RegExp]> = [
+    ['{}', {}, /no certificate and no DN/],
+    ['{ certificate: {} }', { certificate: {} }, /certificate that is not/],
+    ['a number', 5, /returned a number/],
+    ['a string', 'CN=admin', /returned a string/],
+    ['an array', [{ dn: 'CN=admin' }], /returned an array/],
+    ['a dn that is no string', { dn: ['CN=admin'] }, /dn that is not a string/],
+    ['an unknown dnFormat', { dn: 'CN=admin', dnFormat: 'ldap' }, /dnFormat/],
+    ['a chain that is no list of certificates', { dn: 'CN=admin', chain: 'x' }, /chain/],
+    ['PEM text that is no certificate', { certificate: 'junk' }, /failed/]
+  ]
+  for (const [what, answer, reason] of answers) {
+    const { app, logs } = await buildApp({ source: (() => answer) as unknown as tlsCertAuth.CustomSourceFunction })
+    app.get('/api', { onRequest: app.requireCertificate }, async () => 'reached')
+    const whoami = await app.inject({ url: '/whoami' })
+    t.equal(whoami.statusCode, 200, `${what}: an ordinary route answers`)
+    t.equal(whoami.json().certUser, null, `${what}: no identity`)
+    t.match(logged(logs, 'client certificate refused')[0], { level: 40, reason }, `${what}: warn log with the reason`)
+    t.equal((await app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', `${what}: the login refuses`)
+    t.equal((await app.inject({ url: '/api' })).statusCode, 403, `${what}: the guard refuses`)
+  }
 })

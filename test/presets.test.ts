@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { createPki, type Pki } from './e2e/lib/pki'
-import { buildApp } from './helpers/app'
+import { buildApp, logged } from './helpers/app'
 import type tlsCertAuth from '../index'
 
 // Header sets shaped like each proxy's documentation, carrying certificates of our own PKI.
@@ -17,6 +17,8 @@ interface Case {
   failures: Array<(pki: Pki) => Record<string, string>>
   /** Does the identity carry the parsed certificate? */
   certificate: boolean
+  /** Headers the proxy's minimal config does not set, so the preset reads them only when asked. */
+  optIn?: tlsCertAuth.HeaderOptions
 }
 
 const CASES: Case[] = [
@@ -28,7 +30,8 @@ const CASES: Case[] = [
       () => ({ 'x-client-cert-valid': 'FAILED:certificate has expired', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }),
       () => ({ 'x-client-cert-valid': 'FAILED:unable to verify the first certificate', 'x-client-cert-dn': 'CN=alice' })
     ],
-    certificate: true
+    certificate: true,
+    optIn: { cert: 'x-client-cert' }
   },
   {
     preset: 'nginx-legacy',
@@ -45,7 +48,8 @@ const CASES: Case[] = [
       () => ({ 'x-client-cert-valid': 'GENEROUS', 'x-client-cert-dn': 'CN=alice' }),
       () => ({ 'x-client-cert-valid': 'FAILED:unable to get local issuer certificate', 'x-client-cert-dn': 'CN=alice' })
     ],
-    certificate: true
+    certificate: true,
+    optIn: { cert: 'x-client-cert' }
   },
   {
     preset: 'haproxy',
@@ -55,7 +59,8 @@ const CASES: Case[] = [
       (pki) => ({ 'x-ssl-client-verify': '10', 'x-ssl-client-used': '1', 'x-ssl-client-cert': b64(pki) }),
       (pki) => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-cert': b64(pki) })
     ],
-    certificate: true
+    certificate: true,
+    optIn: { cert: 'x-ssl-client-cert' }
   },
   {
     preset: 'traefik',
@@ -141,16 +146,17 @@ const CASES: Case[] = [
       () => ({ 'x-client-cert-verification': 'NONE' }),
       () => ({ 'x-client-cert-verification': 'FAILED:certificate has expired', 'x-client-cert-subject': 'CN=alice' })
     ],
-    certificate: true
+    certificate: true,
+    optIn: { issuerDn: 'x-client-cert-issuer', cert: 'x-client-cert' }
   }
 ]
 
 test('every preset reads its proxy\'s headers, and each failure value gives no identity', async (t) => {
   const pki = await createPki()
   t.teardown(() => pki.cleanup())
-  for (const { preset, headers, failures, certificate } of CASES) {
+  for (const { preset, headers, failures, certificate, optIn } of CASES) {
     await t.test(preset, async (t) => {
-      const { app } = await buildApp({ preset })
+      const { app } = await buildApp({ preset, headers: optIn })
       const response = await app.inject({ url: '/whoami', headers: headers(pki) })
       const identity = response.json().certUser
       t.equal(identity?.username, 'alice', 'alice')
@@ -172,10 +178,52 @@ test('every preset reads its proxy\'s headers, and each failure value gives no i
   }
 })
 
+test('by default a preset reads only what its proxy\'s minimal config sets: a client\'s copy of an opt-in header is ignored', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  for (const { preset, headers, optIn } of CASES) {
+    if (optIn === undefined) continue
+    await t.test(preset, async (t) => {
+      const { app } = await buildApp({ preset })
+      // A certificate of the client's choosing beside the proxy's own headers (here, alice's own).
+      const identity = (await app.inject({ url: '/whoami', headers: headers(pki) })).json().certUser
+      t.equal(identity.username, 'alice', 'the DN the proxy sent')
+      t.equal(identity.fingerprint256, null, 'the certificate header is not read')
+      t.equal(identity.issuer, null, 'nor an issuer header the proxy was not told to set')
+    })
+  }
+})
+
+test('at startup the plugin logs the header names it trusts, once', async (t) => {
+  const { app, logs } = await buildApp({ preset: 'haproxy' })
+  await app.ready()
+  const lines = logged(logs, 'client certificate headers read from trusted proxies')
+  t.equal(lines.length, 1)
+  t.match(lines[0], { level: 30, headers: ['x-ssl-client-verify', 'x-ssl-client-used', 'x-ssl-client-dn'] })
+  const optedIn = await buildApp({ preset: 'nginx', headers: { cert: 'x-client-cert' } })
+  await optedIn.app.ready()
+  t.same(logged(optedIn.logs, 'trusted proxies')[0].headers, ['x-client-cert-valid', 'x-client-cert-dn', 'x-client-cert'])
+})
+
+test('headers.require adds to the preset\'s required headers; null removes one', async (t) => {
+  const verified = { 'cf-cert-presented': 'true', 'cf-cert-verified': 'true', 'cf-ipcountry': 'AU', 'cf-cert-subject-dn-rfc2253': 'CN=alice' }
+  const { app } = await buildApp({ preset: 'cloudflare', headers: { require: { 'CF-IPCountry': 'AU' } } })
+  const revoked = await app.inject({ url: '/accounts/login/', headers: { ...verified, 'cf-cert-revoked': 'true' } })
+  t.equal(revoked.statusCode, 200, 'Cf-Cert-Revoked: true still means no certificate')
+  t.equal(revoked.json().certUser, null)
+  const good = await app.inject({ url: '/whoami', headers: { ...verified, 'cf-cert-revoked': 'false' } })
+  t.equal(good.json().certUser.username, 'alice')
+  const elsewhere = await app.inject({ url: '/whoami', headers: { ...verified, 'cf-cert-revoked': 'false', 'cf-ipcountry': 'NZ' } })
+  t.equal(elsewhere.json().certUser, null, 'the added requirement applies too')
+  const { app: dropped } = await buildApp({ preset: 'cloudflare', headers: { require: { 'cf-cert-revoked': null } } })
+  const withoutFlag = await dropped.inject({ url: '/whoami', headers: verified })
+  t.equal(withoutFlag.json().certUser.username, 'alice', 'an explicit null removes one of the preset\'s')
+})
+
 test('a DN header and a forwarded certificate that disagree give no identity', async (t) => {
   const pki = await createPki()
   t.teardown(() => pki.cleanup())
-  const { app, logs } = await buildApp({ preset: 'nginx' })
+  const { app, logs } = await buildApp({ preset: 'nginx', headers: { cert: 'x-client-cert' } })
   const response = await app.inject({
     url: '/accounts/login/',
     headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=admin,O=Example,C=AU', 'x-client-cert': encodeURIComponent(pki.alice.certPem) }
@@ -211,7 +259,7 @@ test('a certificate slipped in beside the proxy\'s own headers is refused', asyn
 })
 
 test('headers override a preset field by field', async (t) => {
-  const { app } = await buildApp({ preset: 'haproxy', headers: { require: {}, dn: 'x-dn', dnFormat: 'legacy', cert: null } })
+  const { app } = await buildApp({ preset: 'haproxy', headers: { require: { 'x-ssl-client-used': null }, dn: 'x-dn', dnFormat: 'legacy', cert: null } })
   const response = await app.inject({ url: '/whoami', headers: { 'x-ssl-client-verify': '0', 'x-dn': '/O=x/CN=bob' } })
   t.equal(response.json().certUser.username, 'bob')
   const { app: noVerify } = await buildApp({ headers: { verify: null } })
@@ -220,7 +268,7 @@ test('headers override a preset field by field', async (t) => {
 })
 
 test('unreadable certificate headers give 403 with the reason logged', async (t) => {
-  const { app, logs } = await buildApp({ preset: 'nginx' })
+  const { app, logs } = await buildApp({ preset: 'nginx', headers: { cert: 'x-client-cert' } })
   for (const cert of ['not a certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', '%zz',
     '-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n']) {
     const response = await app.inject({ url: '/accounts/login/', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert': cert } })

@@ -20,13 +20,22 @@ test('over real TCP: only the trusted proxy address may speak for a client', asy
   t.equal(fromProxy.status, 302, 'the trusted proxy logs the user in')
 })
 
-test('the default trusts loopback, link-local and unique-local peers only', async (t) => {
-  const { app } = await buildApp()
-  for (const [remoteAddress, trusted] of [['127.0.0.1', true], ['::1', true], ['::ffff:127.0.0.1', true], ['10.1.2.3', true],
-    ['192.168.1.1', true], ['169.254.0.1', true], ['fd00::1', true], ['203.0.113.9', false], ['2001:db8::1', false]] as const) {
+test('the default trusts loopback peers only: a LAN host, a container or a pod is no proxy until configured', async (t) => {
+  const { app, logs } = await buildApp()
+  for (const [remoteAddress, trusted] of [['127.0.0.1', true], ['::1', true], ['::ffff:127.0.0.1', true], ['10.1.2.3', false],
+    ['172.17.0.2', false], ['192.168.1.1', false], ['169.254.0.1', false], ['fd00::1', false], ['fe80::1', false],
+    ['203.0.113.9', false], ['2001:db8::1', false]] as const) {
     const response = await app.inject({ url: '/whoami', headers: certHeaders('CN=alice'), remoteAddress })
     t.equal(response.json().certUser !== null, trusted, remoteAddress)
   }
+  const docker = await app.inject({ url: '/accounts/login/', headers: certHeaders('CN=admin'), remoteAddress: '172.17.0.2' })
+  t.equal(docker.statusCode, 200, 'the Docker bridge peer gets the login page, not a login')
+  const warning = logged(logs, 'untrusted peer 172.17.0.2').pop()
+  t.match(warning, { level: 40, peer: '172.17.0.2', msg: /trustedProxies option/ }, 'one warn line naming the peer and the option')
+
+  const { app: configured } = await buildApp({ trustedProxies: '172.17.0.0/16' })
+  const viaBridge = await configured.inject({ url: '/whoami', headers: certHeaders('CN=alice'), remoteAddress: '172.17.0.2' })
+  t.equal(viaBridge.json().certUser.username, 'alice', 'the proxy\'s subnet, set explicitly')
 })
 
 test('trustedProxies as a list or a function', async (t) => {

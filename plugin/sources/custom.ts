@@ -22,18 +22,36 @@ function toDer (certificate: X509Certificate | Buffer | string): Buffer {
   return Buffer.isBuffer(certificate) ? certificate : certificate.raw
 }
 
+function isCertificate (value: unknown): value is X509Certificate | Buffer | string {
+  return typeof value === 'string' || Buffer.isBuffer(value) || value instanceof X509Certificate
+}
+
+const DN_FORMATS: readonly unknown[] = ['auto', 'rfc4514', 'legacy']
+
+/** What is wrong with a source function's answer, or null when it is well-formed. */
+function malformed (found: object): string | null {
+  if (typeof (found as { then?: unknown }).then === 'function') return 'returned a promise: it must answer synchronously'
+  if (Array.isArray(found)) return 'returned an array'
+  const { certificate, dn, dnFormat, chain } = found as Record<string, unknown>
+  if (certificate !== undefined && !isCertificate(certificate)) return 'gave a certificate that is not an X509Certificate, a Buffer or PEM text'
+  if (dn !== undefined && typeof dn !== 'string') return 'gave a dn that is not a string'
+  if (dnFormat !== undefined && !DN_FORMATS.includes(dnFormat)) return "gave a dnFormat other than 'auto', 'rfc4514' or 'legacy'"
+  if (chain !== undefined && !(Array.isArray(chain) && chain.every(isCertificate))) return 'gave a chain that is not an array of certificates'
+  if (certificate === undefined && dn === undefined) return 'gave no certificate and no DN'
+  return null
+}
+
 /** A source of the application's own: it vouches for verification, the plugin does the rest. */
 export function customSource (read: CustomSourceFunction): CertificateSource {
   return function readCustom (request: FastifyRequest): SourceResult {
-    let found: CustomCertificate | null | undefined
+    let found: unknown
     try {
       found = read(request)
       if (found == null) return { status: 'absent' }
-      if (typeof (found as { then?: unknown }).then === 'function') {
-        return { status: 'refused', reason: 'the source function returned a promise: it must answer synchronously' }
-      }
-      const { certificate, dn, dnFormat, chain } = found
-      if (certificate === undefined && dn === undefined) return { status: 'refused', reason: 'the source gave no certificate and no DN' }
+      // Whatever the function returned, a malformed answer is no identity (and a logged reason), never a 500.
+      const wrong = typeof found === 'object' ? malformed(found) : `returned a ${typeof found}`
+      if (wrong !== null) return { status: 'refused', reason: `the source function ${wrong}` }
+      const { certificate, dn, dnFormat, chain } = found as CustomCertificate
       return {
         status: 'present',
         raw: {

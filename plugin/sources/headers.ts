@@ -19,11 +19,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Node reads header bytes as latin1; Apache and Caddy send raw UTF-8 in DNs. Re-read them as
- * UTF-8, and refuse bytes that are not.
+ * UTF-8, and refuse bytes that are not. Node also trims trailing spaces: an RFC 4514 DN whose last
+ * value ends in an escaped space (`CN=alice\ `) arrives ending in a lone backslash, which can only
+ * have been that. The slash form (`/…`) has no escapes to restore.
  */
 function headerText (value: string): string {
   // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(value) ? value : utf8.decode(Buffer.from(value, 'latin1'))
+  const text = /^[\x00-\x7f]*$/.test(value) ? value : utf8.decode(Buffer.from(value, 'latin1'))
+  let end = text.length
+  while (end > 0 && text.charCodeAt(end - 1) === 0x5c) end-- // the backslashes it ends with
+  return (text.length - end) % 2 === 1 && text.charCodeAt(0) !== 0x2f ? text + ' ' : text
 }
 
 /**
@@ -91,15 +96,24 @@ function readMaterial (
   return null
 }
 
+/** Every header a set reads but the chain list, which alone may come as several lines. */
+function singleHeaderNames (headers: HeaderSet): string[] {
+  return [headers.verify, ...Object.keys(headers.require), headers.dn, headers.issuerDn, headers.cert, headers.info]
+    .filter((name): name is string => name !== null)
+}
+
+/** Every header a set reads: each one the proxy must overwrite on every request. */
+export function headerNames (headers: HeaderSet): string[] {
+  return [...singleHeaderNames(headers), ...(headers.chain === null ? [] : [headers.chain])]
+}
+
 /** The proxy's headers (a preset, or names of your own), debug fake headers taking precedence. */
 export function headerSource (config: HeaderSourceConfig): CertificateSource {
   const { headers, trusted, fakeHeaders } = config
   const requireEntries = Object.entries(headers.require)
-  const identityNames = [headers.dn, headers.issuerDn, headers.cert, headers.info].filter((name) => name !== null)
   // Every header we read, but the chain list, must come once: a second copy is an attack or a mistake.
-  const singleNames = [headers.verify, ...Object.keys(headers.require), ...identityNames]
-    .filter((name): name is string => name !== null)
-  const allNames = [...singleNames, ...(headers.chain === null ? [] : [headers.chain])]
+  const singleNames = singleHeaderNames(headers)
+  const allNames = headerNames(headers)
 
   return function readHeaders (request: FastifyRequest): SourceResult {
     let fromDebug = false
@@ -119,7 +133,8 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
     if (fromClient) {
       const peer = request.socket.remoteAddress
       if (!trusted(peer)) {
-        request.log.warn({ peer }, 'client certificate headers from an untrusted peer ignored')
+        request.log.warn({ peer },
+          `client certificate headers from untrusted peer ${String(peer)} ignored: if it is your proxy, add it to the trustedProxies option`)
         return { status: 'absent' }
       }
       const repeated = repeatedHeaders(request.raw.rawHeaders, singleNames)

@@ -9,7 +9,7 @@ import {
 } from './lib'
 import { LOGIN_URL, REDIRECT_URL, startApp } from './lib/app'
 import {
-  allForgedHeaders, createForgedAdmin, duplicatedForgedHeaders, type ForgedCertificate
+  allForgedHeaders, createForgedAdmin, createSelfSigned, duplicatedForgedHeaders, type ForgedCertificate
 } from './lib/forged'
 import { expectLogin, expectLoginPage, expectNoLogin, visit, whoami, type Site } from './lib/journey'
 
@@ -18,6 +18,8 @@ interface Variant {
   daemon: ProxyName
   preset: tlsCertAuth.PresetName
   proxyOptions?: Partial<StartProxyOptions>
+  /** Plugin options beside the preset: the opt-in certificate header, as the README's configs say. */
+  plugin?: tlsCertAuth.TlsCertAuthOptions
   /** Whether the proxy forwards the certificate itself, so the identity carries its fingerprint. */
   forwardsCertificate: boolean
 }
@@ -31,9 +33,9 @@ const VARIANTS: Variant[] = [
     proxyOptions: { legacyDn: true, forwardCert: false },
     forwardsCertificate: false
   },
-  { name: 'nginx, DN and $ssl_client_escaped_cert', daemon: 'nginx', preset: 'nginx', forwardsCertificate: true },
-  { name: 'HAProxy', daemon: 'haproxy', preset: 'haproxy', forwardsCertificate: true },
-  { name: 'Apache httpd', daemon: 'apache', preset: 'apache', forwardsCertificate: true },
+  { name: 'nginx, DN and $ssl_client_escaped_cert', daemon: 'nginx', preset: 'nginx', plugin: { headers: { cert: 'x-client-cert' } }, forwardsCertificate: true },
+  { name: 'HAProxy', daemon: 'haproxy', preset: 'haproxy', plugin: { headers: { cert: 'x-ssl-client-cert' } }, forwardsCertificate: true },
+  { name: 'Apache httpd', daemon: 'apache', preset: 'apache', plugin: { headers: { cert: 'x-client-cert' } }, forwardsCertificate: true },
   { name: 'Caddy', daemon: 'caddy', preset: 'caddy', forwardsCertificate: true }
 ]
 
@@ -47,7 +49,7 @@ t.teardown(async () => { await pki?.cleanup() })
 
 for (const variant of VARIANTS) {
   t.test(variant.name, { skip: skipUnlessInstalled(variant.daemon), timeout: 30000 }, async (t) => {
-    const app = await startApp({ plugin: { preset: variant.preset, trustedProxies: '127.0.0.1' } })
+    const app = await startApp({ plugin: { preset: variant.preset, trustedProxies: '127.0.0.1', ...variant.plugin } })
     t.teardown(app.close)
     const proxy = await startProxy[variant.daemon]({ pki, upstream: app.url, ...variant.proxyOptions })
     t.teardown(proxy.stop)
@@ -110,3 +112,19 @@ async function journey (t: Test, site: Site, variant: Variant): Promise<void> {
     }
   })
 }
+
+t.test('nginx with the Django package\'s two headers only: a certificate the client adds is not read', { skip: skipUnlessInstalled('nginx'), timeout: 30000 }, async (t) => {
+  // The client's own self-signed certificate with her real subject and the e-mail address she wants.
+  const planted = await createSelfSigned(pki.dir, 'planted', '/C=AU/O=Example/CN=alice', 'email:admin@example.com')
+  const app = await startApp({ plugin: { preset: 'nginx', username: 'email', trustedProxies: '127.0.0.1' } })
+  t.teardown(app.close)
+  const proxy = await startProxy.nginx({ pki, upstream: app.url, djangoHeadersOnly: true })
+  t.teardown(proxy.stop)
+  t.notMatch(proxy.config, /X-Client-Cert /, 'the config sets no X-Client-Cert')
+  const site: Site = { url: proxy.url, ca: pki.rootCa.certPem }
+  const headers = { 'x-client-cert': encodeURIComponent(planted.certPem) }
+  const outcome = await expectNoLogin(t, site, { identity: pki.alice, headers }, 'alice with a planted certificate')
+  t.equal(outcome, 'HTTP 403', 'refused: the DN alone names no e-mail address')
+  t.equal((await whoami(site, { identity: pki.alice, headers })).certUser, null, 'never admin@example.com')
+  t.ok(app.logs.some((line) => /exactly one email SAN, found 0/.test(String(line.reason))), 'the reason is logged')
+})

@@ -20,17 +20,23 @@ export interface ForgedCertificate {
   x509: X509Certificate
 }
 
-/** A self-signed `O=Example, CN=admin` certificate, written into `dir`. */
-export async function createForgedAdmin (dir: string): Promise<ForgedCertificate> {
-  const cert = join(dir, 'forged-admin.crt')
+/** A self-signed client certificate of the attacker's making, written into `dir`. */
+export async function createSelfSigned (dir: string, name: string, subject: string, subjectAltName?: string): Promise<ForgedCertificate> {
+  const cert = join(dir, `${name}.crt`)
   await execFileAsync('openssl', [
     'req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', join(dir, 'forged-admin.key'), '-out', cert, '-subj', '/O=Example/CN=admin', '-days', '2',
-    '-addext', 'extendedKeyUsage = clientAuth'
+    '-keyout', join(dir, `${name}.key`), '-out', cert, '-subj', subject, '-days', '2',
+    '-addext', 'extendedKeyUsage = clientAuth',
+    ...(subjectAltName === undefined ? [] : ['-addext', `subjectAltName = ${subjectAltName}`])
   ])
   const certPem = await readFile(cert, 'utf8')
   const x509 = new X509Certificate(certPem)
   return { certPem, derBase64: x509.raw.toString('base64'), x509 }
+}
+
+/** A self-signed `O=Example, CN=admin` certificate, written into `dir`. */
+export async function createForgedAdmin (dir: string): Promise<ForgedCertificate> {
+  return await createSelfSigned(dir, 'forged-admin', '/O=Example/CN=admin')
 }
 
 function encodeCertificate (encoding: string, forged: ForgedCertificate): string {

@@ -38,6 +38,8 @@ export interface StartProxyOptions {
   legacyDn?: boolean
   /** nginx: forward $ssl_client_escaped_cert too (default true), or only the DN. */
   forwardCert?: boolean
+  /** nginx: set only X-Client-Cert-Valid and X-Client-Cert-Dn, as the Django package's example does. */
+  djangoHeadersOnly?: boolean
 }
 
 export interface RunningProxy {
@@ -120,7 +122,7 @@ export async function startNginx (opts: StartProxyOptions): Promise<RunningProxy
     const errorLog = join(base.runDir, 'error.log')
     return {
       configFile,
-      config: nginxConfig({ ...base, legacyDn: opts.legacyDn, forwardCert: opts.forwardCert }),
+      config: nginxConfig({ ...base, legacyDn: opts.legacyDn, forwardCert: opts.forwardCert, djangoHeadersOnly: opts.djangoHeadersOnly }),
       spawn: {
         command: bin,
         // -e: startup errors go to our log, not /var/log/nginx; -g: stay in the foreground.

@@ -35,9 +35,14 @@ export interface NginxConfigOptions extends ProxyConfigOptions {
   legacyDn?: boolean
   /**
    * Forward the certificate itself (`$ssl_client_escaped_cert`). Default true. When false only
-   * the DN goes to the app, and X-Client-Cert is still cleared: the nginx preset reads it.
+   * the DN goes to the app, and X-Client-Cert is still cleared.
    */
   forwardCert?: boolean
+  /**
+   * Only the two headers of the Django package's example config: X-Client-Cert is neither set nor
+   * cleared, so a client's own copy reaches the app.
+   */
+  djangoHeadersOnly?: boolean
 }
 
 export interface ApacheConfigOptions extends ProxyConfigOptions {
@@ -111,7 +116,8 @@ export function nginxSiteConfig (o: NginxConfigOptions): string {
   const dn = o.legacyDn ? '$ssl_client_s_dn_legacy' : '$ssl_client_s_dn'
   const cert = o.forwardCert === false
     ? '""; # DN only, but never pass on a client\'s own copy'
-    : '$ssl_client_escaped_cert;'
+    : '$ssl_client_escaped_cert; # read with headers: { cert: \'x-client-cert\' }'
+  const certLine = o.djangoHeadersOnly === true ? '' : `\n        proxy_set_header X-Client-Cert       ${cert}`
   return `upstream app {
 ${servers}
 }
@@ -140,8 +146,7 @@ server {
         # Without a certificate: X-Client-Cert-Valid is NONE and the other two
         # are empty, so nginx omits them; the client's copies are dropped anyway.
         proxy_set_header X-Client-Cert-Valid $ssl_client_verify;
-        proxy_set_header X-Client-Cert-Dn    ${dn};
-        proxy_set_header X-Client-Cert       ${cert}
+        proxy_set_header X-Client-Cert-Dn    ${dn};${certLine}
     }
 }
 `
@@ -190,6 +195,7 @@ export function haproxySiteConfig (o: HaproxyConfigOptions): string {
     http-request set-header X-SSL-Client-Used   %[ssl_c_used]
     http-request set-header X-SSL-Client-Verify %[ssl_c_verify]
     http-request set-header X-SSL-Client-DN     ${dn}
+    # Read with headers: { cert: 'x-ssl-client-cert' }
     http-request set-header X-SSL-Client-Cert   %[ssl_c_der,base64]
     default_backend app
 
@@ -245,6 +251,7 @@ export function apacheSiteConfig (o: ApacheConfigOptions): string {
     # verify value is NONE and the other two are the literal text "(null)".
     RequestHeader set X-Client-Cert-Valid "%{SSL_CLIENT_VERIFY}s"
     RequestHeader set X-Client-Cert-Dn    "%{SSL_CLIENT_S_DN}s"
+    # Read with headers: { cert: 'x-client-cert' }
     RequestHeader set X-Client-Cert       "%{SSL_CLIENT_CERT}s"
 </VirtualHost>
 `

@@ -36,8 +36,12 @@ function sections (): Section[] {
     {
       proxy: 'nginx',
       preset: 'nginx',
-      notes: 'Forwards the RFC 2253 subject DN and the URL-encoded certificate. A setup that forwards ' +
-        '`$ssl_client_s_dn_legacy` (`/C=AU/O=Example/CN=alice`) instead uses `preset: \'nginx-legacy\'`.',
+      notes: 'Forwards the RFC 2253 subject DN and the URL-encoded certificate. The certificate takes two ' +
+        'lines, one on each side: `proxy_set_header X-Client-Cert` here, and `headers: { cert: \'x-client-cert\' }` ' +
+        'in the plugin\'s options; without the second the app reads the DN alone. A config with only the ' +
+        'first two headers (the Django package\'s) leaves `X-Client-Cert` to the client, so never add ' +
+        'the option to such a config. A setup that forwards `$ssl_client_s_dn_legacy` ' +
+        '(`/C=AU/O=Example/CN=alice`) instead uses `preset: \'nginx-legacy\'`.',
       language: 'nginx',
       config: nginxSiteConfig(PLACEHOLDERS)
     },
@@ -45,7 +49,8 @@ function sections (): Section[] {
       proxy: 'HAProxy',
       preset: 'haproxy',
       notes: '`crt` names one file holding the server certificate chain and its key. The `defaults` ' +
-        'section must say `mode http` (Debian\'s haproxy.cfg does).',
+        'section must say `mode http` (Debian\'s haproxy.cfg does). The certificate is read with ' +
+        '`headers: { cert: \'x-ssl-client-cert\' }`.',
       language: 'haproxy',
       config: haproxySiteConfig({ ...PLACEHOLDERS, certFile: '/etc/haproxy/server.pem' })
     },
@@ -53,7 +58,8 @@ function sections (): Section[] {
       proxy: 'Apache httpd',
       preset: 'apache',
       notes: 'Needs mod_ssl, mod_proxy_http and mod_headers (`a2enmod ssl proxy_http headers`). Leave out ' +
-        'the `Listen` line where ports.conf already listens on 443.',
+        'the `Listen` line where ports.conf already listens on 443. The certificate is read with ' +
+        '`headers: { cert: \'x-client-cert\' }`.',
       language: 'apache',
       config: apacheSiteConfig(PLACEHOLDERS)
     },
@@ -90,7 +96,7 @@ export function renderProxyConfigs (): string {
     "const app = Fastify({ trustProxy: '127.0.0.1' })",
     'await app.register(cookie)',
     "await app.register(session, { secret, cookie: { secure: 'auto' } })",
-    "await app.register(tlsCertAuth, { preset: 'nginx', trustedProxies: '127.0.0.1' })",
+    "await app.register(tlsCertAuth, { preset: 'nginx', headers: { cert: 'x-client-cert' }, trustedProxies: '127.0.0.1' })",
     '```'
   ]
   for (const section of sections()) {
