@@ -20,7 +20,9 @@ export interface CertIdentity {
   issuer: DistinguishedName | null
   /** Certificate serial number, upper-case hex. Null when only a DN was forwarded; so are the rest. */
   serialNumber: string | null
-  /** SHA-256 of the certificate, `AB:CD:…`. */
+  /** The issuer DN in RFC 4514, `/`, the serial: the certificate's unique id (what a CRL names). */
+  issuerSerial: string | null
+  /** SHA-256 of the certificate, `AB:CD:…`. Not unique: an ECDSA signature can be rewritten. */
   fingerprint256: string | null
   validFrom: Date | null
   validTo: Date | null
@@ -86,16 +88,11 @@ function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { re
       return inSubject.length > 0 ? one(inSubject, 'emailAddress in the subject') : one(altNames('email'), 'email SAN')
     }
     case 'upn': return one(altNames('upn'), 'UPN SAN')
-    case 'issuerSerial': {
-      const { issuer, serialNumber } = identity
-      if (issuer === null || serialNumber === null) return { reason: 'no certificate was forwarded to read its issuer and serial from' }
-      // The serial is hex: the last `/` ends the issuer, whatever its values hold.
-      return usable(`${formatDN(issuer)}/${serialNumber}`, 'issuer and serial')
-    }
+    case 'issuerSerial':
     case 'serialNumber':
     case 'fingerprint256': {
       const value = identity[rule]
-      return value ?? { reason: `no certificate was forwarded to read its ${rule} from` }
+      return value === null ? { reason: `no certificate was forwarded to read its ${rule} from` } : usable(value, rule)
     }
     default: {
       let name: unknown
@@ -144,6 +141,8 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
     source: raw.source,
     issuer,
     get serialNumber () { return facts?.serialNumber ?? null },
+    // The serial is hex: the last `/` ends the issuer, whatever its values hold.
+    get issuerSerial () { return facts === null ? null : `${formatDN(facts.issuer)}/${facts.serialNumber}` },
     get fingerprint256 () { return facts?.fingerprint256 ?? null },
     validFrom: facts?.validFrom ?? null,
     validTo: facts?.validTo ?? null,

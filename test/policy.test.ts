@@ -125,6 +125,7 @@ test('username serialNumber needs exactly one pinned issuing CA: serials are uni
   }
   const pinned = await loginWith({ username: 'serialNumber', accept: { issuers: [intermediate] } }, headers(pki.alice))
   t.equal(pinned.certUser.username, pki.alice.x509.serialNumber, 'one issuer pinned')
+  t.equal(pinned.certUser.issuerSerial, `${intermediate}/${pki.alice.x509.serialNumber}`, 'the unique id is on every identity')
   const byCa = await loginWith({ username: 'serialNumber', accept: { caFingerprints: [pki.rootCa.x509.fingerprint256] } }, headers(pki.alice, [pki.intermediateCa, pki.rootCa]))
   t.equal(byCa.certUser.username, pki.alice.x509.serialNumber, 'one CA pinned by fingerprint')
 })

@@ -205,6 +205,20 @@ test('at startup the plugin logs the header names it trusts, once', async (t) =>
   t.same(logged(optedIn.logs, 'trusted proxies')[0].headers, ['x-client-cert-valid', 'x-client-cert-dn', 'x-client-cert'])
 })
 
+test('a DN that may be in the slash form, with no certificate to check it against, is warned about at startup', async (t) => {
+  const warnings = async (options: tlsCertAuth.TlsCertAuthOptions) => {
+    const { app, logs } = await buildApp(options)
+    await app.ready()
+    return logged(logs, 'slash form').filter((line) => line.level === 40)
+  }
+  t.match(await warnings({ preset: 'nginx-legacy' }), [{ header: 'x-client-cert-dn', dnFormat: 'legacy', msg: /OpenSSL 3\.0/ }])
+  t.equal((await warnings({ preset: 'nginx' })).length, 1, 'auto reads the slash form too')
+  t.equal((await warnings({ preset: 'nginx', headers: { dnFormat: 'rfc4514' } })).length, 0, 'RFC 4514 only: no warning')
+  t.equal((await warnings({ preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } })).length, 0, 'a forwarded certificate checks the DN')
+  t.equal((await warnings({ preset: 'haproxy' })).length, 0)
+  t.equal((await warnings({ source: 'tls' })).length, 0)
+})
+
 test('headers.require adds to the preset\'s required headers; null removes one', async (t) => {
   const verified = { 'cf-cert-presented': 'true', 'cf-cert-verified': 'true', 'cf-ipcountry': 'AU', 'cf-cert-subject-dn-rfc2253': 'CN=alice' }
   const { app } = await buildApp({ preset: 'cloudflare', headers: { require: { 'CF-IPCountry': 'AU' } } })
