@@ -8,6 +8,7 @@ import * as options from './plugin/options'
 import { identityReader, kIdentityResult, kRevocationChecked } from './plugin/request-identity'
 import { createResolver } from './plugin/resolver'
 import { certificateGuard } from './plugin/guard'
+import { documentGuardedRoutes } from './plugin/openapi'
 import type * as presets from './plugin/presets'
 import type * as certificate from './plugin/certificate'
 import type * as custom from './plugin/sources/custom'
@@ -36,12 +37,24 @@ declare module 'fastify' {
  * @fastify/session builds for a cookie that does not verify, synchronously and without I/O.
  */
 function sessionPropertyNames (fastify: FastifyInstance): Set<string> {
-  const probe = {} as { session?: object }
-  const decryptSession = (fastify as { decryptSession?: (id: string, request: object, done: () => void) => void }).decryptSession
-  if (typeof decryptSession === 'function') decryptSession('', probe, () => {})
+  const plugins = fastify as {
+    decryptSession?: (id: string, request: object, done: () => void) => void // @fastify/session
+    createSecureSession?: (data: object) => object // @fastify/secure-session
+  }
+  const probe: { session?: object } = {}
+  if (typeof plugins.decryptSession === 'function') plugins.decryptSession('', probe, () => {})
+  else if (typeof plugins.createSecureSession === 'function') probe.session = plugins.createSecureSession({})
+  const session = probe.session ?? {}
   const names = new Set<string>()
-  for (let object: object | null = probe.session ?? {}; object !== null; object = Object.getPrototypeOf(object)) {
+  for (let object: object | null = session; object !== null; object = Object.getPrototypeOf(object)) {
     for (const name of Object.getOwnPropertyNames(object)) names.add(name)
+  }
+  // The fields a fresh session already stores (@fastify/secure-session's `__ts`), kept under a symbol.
+  for (const symbol of Object.getOwnPropertySymbols(session)) {
+    const stored: unknown = (session as Record<symbol, unknown>)[symbol]
+    if (typeof stored === 'object' && stored !== null && Object.getPrototypeOf(stored) === Object.prototype) {
+      for (const name of Object.keys(stored)) names.add(name)
+    }
   }
   return names
 }
@@ -60,10 +73,14 @@ function logHeaderSource (fastify: FastifyInstance, config: options.Config): voi
 }
 
 async function tlsCertAuth (fastify: FastifyInstance, pluginOptions: options.TlsCertAuthOptions): Promise<void> {
+  if (fastify.hasRequestDecorator('certUser')) throw new errors.FST_TLS_CERT_AUTH_ALREADY_REGISTERED()
   const config = options.readOptions(pluginOptions, process.env.NODE_ENV)
-  if (!fastify.hasRequestDecorator('session')) throw new errors.FST_TLS_CERT_AUTH_NO_SESSION()
-  if (sessionPropertyNames(fastify).has(config.sessionKey)) {
-    throw new errors.FST_TLS_CERT_AUTH_BAD_OPTION(`sessionKey: ${JSON.stringify(config.sessionKey)} is a name of the session itself`)
+  // The default login keeps the user in a session; `saveUser` or no login needs none.
+  if (config.loginUrl !== false && config.saveUser === undefined) {
+    if (!fastify.hasRequestDecorator('session')) throw new errors.FST_TLS_CERT_AUTH_NO_SESSION()
+    if (sessionPropertyNames(fastify).has(config.sessionKey)) {
+      throw new errors.FST_TLS_CERT_AUTH_BAD_OPTION(`sessionKey: ${JSON.stringify(config.sessionKey)} is a name of the session itself`)
+    }
   }
   if (config.debug) {
     fastify.log.warn({ fakeHeaders: [...config.fakeHeaders.keys()] },
@@ -86,8 +103,11 @@ async function tlsCertAuth (fastify: FastifyInstance, pluginOptions: options.Tls
     fastify.decorateRequest(kRevocationChecked, false)
     fastify.addHook('onRequest', async (request) => { await identities.accepted(request) })
   }
-  fastify.decorate('requireCertificate', certificateGuard(identities))
-  fastify.addHook('onRequest', loginHook(config, identities, createResolver(config)))
+  const requireCertificate = certificateGuard(identities)
+  fastify.decorate('requireCertificate', requireCertificate)
+  documentGuardedRoutes(fastify, requireCertificate, identities.revocable)
+  const { loginUrl } = config
+  if (loginUrl !== false) fastify.addHook('onRequest', loginHook({ ...config, loginUrl }, identities, createResolver(config)))
 }
 
 fp(tlsCertAuth, { fastify: '5.x', name: 'fastify-tls-certificate-auth' })
@@ -103,6 +123,15 @@ declare namespace tlsCertAuth {
   export type DnFormat = dn.DnFormat
   export type TrustedProxies = trust.TrustedProxies
   export type HeaderOptions = options.HeaderOptions
+  export type CommonOptions = options.CommonOptions
+  export type LoginOptions = options.LoginOptions
+  export type NoLoginOptions = options.NoLoginOptions
+  export type AutoCreateOptions = options.AutoCreateOptions
+  export type HeaderSourceOptions = options.HeaderSourceOptions
+  export type OtherSourceOptions = options.OtherSourceOptions
+  export type FindUser = options.FindUser
+  export type CreateUser = options.CreateUser
+  export type SaveUser = options.SaveUser
   export type AcceptOptions = options.AcceptOptions
   export type PresetName = presets.PresetName
   export type UsernameRule = identity.UsernameRule
@@ -112,6 +141,7 @@ declare namespace tlsCertAuth {
   export const parseDN: typeof dn.parseDN
   export const FST_TLS_CERT_AUTH_BAD_OPTION: typeof errors.FST_TLS_CERT_AUTH_BAD_OPTION
   export const FST_TLS_CERT_AUTH_NO_SESSION: typeof errors.FST_TLS_CERT_AUTH_NO_SESSION
+  export const FST_TLS_CERT_AUTH_ALREADY_REGISTERED: typeof errors.FST_TLS_CERT_AUTH_ALREADY_REGISTERED
   export const FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION: typeof errors.FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION
   export const FST_TLS_CERT_AUTH_BAD_DN: typeof errors.FST_TLS_CERT_AUTH_BAD_DN
   export const FST_TLS_CERT_AUTH_NO_IDENTITY: typeof errors.FST_TLS_CERT_AUTH_NO_IDENTITY
@@ -133,7 +163,8 @@ Object.assign(tlsCertAuth, { default: tlsCertAuth, tlsCertAuth, parseDN: dn.pars
 /* c8 ignore start */
 // Never runs: it names, for Node's ESM loader (cjs-module-lexer), the exports of this CommonJS file.
 0 && (exports.tlsCertAuth = exports.parseDN = exports.FST_TLS_CERT_AUTH_BAD_OPTION =
-  exports.FST_TLS_CERT_AUTH_NO_SESSION = exports.FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION =
+  exports.FST_TLS_CERT_AUTH_NO_SESSION = exports.FST_TLS_CERT_AUTH_ALREADY_REGISTERED =
+  exports.FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION =
   exports.FST_TLS_CERT_AUTH_BAD_DN = exports.FST_TLS_CERT_AUTH_NO_IDENTITY =
   exports.FST_TLS_CERT_AUTH_USER_NOT_FOUND = exports.FST_TLS_CERT_AUTH_NO_CERTIFICATE =
   exports.FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED = exports.FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED =

@@ -5,7 +5,12 @@ export const FST_TLS_CERT_AUTH_BAD_OPTION = createError(
   'FST_TLS_CERT_AUTH_BAD_OPTION', 'fastify-tls-certificate-auth: invalid option %s', 500)
 export const FST_TLS_CERT_AUTH_NO_SESSION = createError(
   'FST_TLS_CERT_AUTH_NO_SESSION',
-  'fastify-tls-certificate-auth needs @fastify/session (with @fastify/cookie) registered first', 500)
+  'fastify-tls-certificate-auth keeps a logged-in user in a session, and none is registered: register ' +
+  '@fastify/session (with @fastify/cookie) or @fastify/secure-session before it, keep the user your own way ' +
+  'with saveUser, or set loginUrl: false for certificate checks without a login', 500)
+export const FST_TLS_CERT_AUTH_ALREADY_REGISTERED = createError(
+  'FST_TLS_CERT_AUTH_ALREADY_REGISTERED',
+  'fastify-tls-certificate-auth is already registered in this context: register it once, with all its options', 500)
 export const FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION = createError(
   'FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION',
   'fastify-tls-certificate-auth: debug needs NODE_ENV=development or NODE_ENV=test (NODE_ENV is %s)', 500)

@@ -1,6 +1,7 @@
-import type {} from '@fastify/session'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CertIdentity } from './identity'
 import { FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
+import type { SaveUser } from './options'
 import type { IdentityReader } from './request-identity'
 import type { ResolveUser } from './resolver'
 
@@ -8,6 +9,50 @@ export interface LoginConfig {
   loginUrl: string
   loginRedirectUrl: string
   sessionKey: string
+  saveUser?: SaveUser
+}
+
+/**
+ * The little of a session this plugin uses, as @fastify/session and @fastify/secure-session both
+ * have it: `regenerate` (a promise, or nothing) and `set`. @fastify/session's also has a cookie.
+ */
+interface AnySession {
+  regenerate: () => unknown
+  set: (key: string, value: unknown) => void
+  cookie?: { secure?: unknown }
+}
+
+function sessionOf (request: FastifyRequest): AnySession | undefined {
+  // Typed by whichever session plugin the application registered, if any: read as the common part.
+  return (request as unknown as { session?: AnySession }).session
+}
+
+/**
+ * The default way to keep the user: a new session (a session id planted before login is worth
+ * nothing after it; with @fastify/secure-session every old field is dropped), the user in it.
+ */
+function sessionSaver (sessionKey: string): SaveUser {
+  return async function saveInSession (request, _reply, user) {
+    await sessionOf(request)?.regenerate()
+    // regenerate() may replace request.session: read it again.
+    sessionOf(request)?.set(sessionKey, user)
+  }
+}
+
+/**
+ * A login the browser cannot keep: over plain HTTP a Secure cookie is never sent, and a certificate
+ * forwarded by a proxy means the browser spoke TLS, so a cookie without Secure is a mistake too.
+ * Both come from Fastify not believing the proxy's X-Forwarded-Proto.
+ */
+function warnIfCookieCannotStick (request: FastifyRequest, identity: CertIdentity): void {
+  if (request.protocol !== 'http') return
+  const secureCookie = sessionOf(request)?.cookie?.secure === true
+  if (!secureCookie && identity.source !== 'headers') return
+  request.log.warn({ protocol: request.protocol, secureCookie },
+    (secureCookie
+      ? 'client certificate login over plain HTTP with a Secure session cookie: the browser gets no cookie'
+      : 'client certificate login over plain HTTP behind a TLS proxy: the session cookie is not marked Secure') +
+    ". Set Fastify's trustProxy option to the proxy's address (so X-Forwarded-Proto counts) and the session cookie's secure option to 'auto'")
 }
 
 /**
@@ -28,8 +73,9 @@ function pathOf (url: string): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-/** The onRequest hook of the login URL: certificate → user → fresh session → redirect. */
+/** The onRequest hook of the login URL: certificate → user → kept (session or saveUser) → redirect. */
 export function loginHook (config: LoginConfig, identities: IdentityReader, resolveUser: ResolveUser) {
+  const saveUser = config.saveUser ?? sessionSaver(config.sessionKey)
   return async function certificateLogin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (pathOf(request.url) !== config.loginUrl) return
     const result = await identities.accepted(request)
@@ -43,10 +89,10 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
       request.log.warn({ username: identity.username }, 'client certificate login refused: no such user')
       throw new FST_TLS_CERT_AUTH_USER_NOT_FOUND()
     }
-    // A new session id on login: a session id planted before login is worth nothing after it.
-    await request.session.regenerate()
-    request.session.set(config.sessionKey as 'cookie', user as never)
+    await saveUser(request, reply, user)
     request.log.info({ username: identity.username, source: identity.source }, 'client certificate login')
-    await reply.redirect(redirectTarget(request.url, config.loginRedirectUrl), 302)
+    warnIfCookieCannotStick(request, identity)
+    // A saveUser that answered itself (its own redirect) has the last word.
+    if (!reply.sent) await reply.redirect(redirectTarget(request.url, config.loginRedirectUrl), 302)
   }
 }

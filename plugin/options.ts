@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DnFormat } from './dn'
 import { FST_TLS_CERT_AUTH_BAD_OPTION, FST_TLS_CERT_AUTH_DEBUG_IN_PRODUCTION } from './errors'
 import { parseSubject, USERNAME_FIELDS, type CertIdentity, type UsernameRule } from './identity'
@@ -6,6 +6,7 @@ import type { Policy } from './policy'
 import { PRESETS, type HeaderSet, type PresetName } from './presets'
 import type { CustomSourceFunction } from './sources/custom'
 import type { CertEncoding } from './sources/encodings'
+import { didYouMean } from './suggest'
 import { compileTrust, type TrustCheck, type TrustedProxies } from './trust'
 
 /** The `headers` option: any field overrides the preset's. */
@@ -40,27 +41,64 @@ export interface AcceptOptions {
   isRevoked?: (identity: CertIdentity) => boolean | Promise<boolean>
 }
 
-export interface TlsCertAuthOptions {
-  /** The path on which a certificate logs the user in. Default `/accounts/login/`. */
+export type FindUser = (identity: CertIdentity, request: FastifyRequest) => unknown
+export type CreateUser = (identity: CertIdentity, request: FastifyRequest) => unknown
+/** Keeps the logged-in user: replaces "regenerate the session, store the user under `sessionKey`". */
+export type SaveUser = (request: FastifyRequest, reply: FastifyReply, user: any) => void | Promise<void>
+
+/** The login on `loginUrl`: certificate → user → kept (session or `saveUser`) → redirect. */
+export interface LoginOptions {
+  /** The path on which a certificate logs the user in. Default `/accounts/login/`; `false`: no login. */
   loginUrl?: string
   /** Where a successful login redirects when no safe `next` is given. Default `/`. */
   loginRedirectUrl?: string
-  /** Create users that `findUser` does not know. Default false. */
-  autoCreate?: boolean
   /** Look up the application user; null when there is none. */
-  findUser?: (identity: CertIdentity, request: FastifyRequest) => unknown
-  /** Create the application user (with `autoCreate`); null refuses the login. */
-  createUser?: (identity: CertIdentity, request: FastifyRequest) => unknown
+  findUser?: FindUser
   /** The session key the user is stored under. Default `user`. */
   sessionKey?: string
+  /** Keep the user your own way (Passport, a JWT cookie…); then no session plugin is needed. */
+  saveUser?: SaveUser
+}
+
+/** `autoCreate: true` needs `findUser` and `createUser`. */
+export type AutoCreateOptions =
+  | { /** Create users that `findUser` does not know. Default false. */ autoCreate?: false, /** Create the application user (with `autoCreate`); null refuses the login. */ createUser?: CreateUser }
+  | { autoCreate: true, findUser: FindUser, createUser: CreateUser }
+
+/** `loginUrl: false`: no login, no session; `certUser` and `requireCertificate` only. */
+export interface NoLoginOptions {
+  loginUrl: false
+  loginRedirectUrl?: never
+  findUser?: never
+  createUser?: never
+  autoCreate?: never
+  sessionKey?: never
+  saveUser?: never
+}
+
+export interface HeaderSourceOptions {
   /** Where certificates come from: proxy headers (default), Node's own TLS, or a function of yours. */
-  source?: 'headers' | 'tls' | CustomSourceFunction
+  source?: 'headers'
   /** The proxy whose headers to read. Default `nginx`. */
   preset?: PresetName
   /** Header names and values, overriding the preset's. */
   headers?: HeaderOptions
   /** Which element of a multi-hop XFCC header to read. Default `last`, the one the nearest proxy added. */
   xfccElement?: 'first' | 'last'
+  /** Headers treated as if the client had sent them (debug only): `HTTP_X_CLIENT_CERT_DN` or `x-client-cert-dn`. */
+  debugFakeHeaders?: Record<string, string>
+}
+
+/** Node's own mutual TLS, or a function of the application's: no proxy headers to name. */
+export interface OtherSourceOptions {
+  source: 'tls' | CustomSourceFunction
+  preset?: never
+  headers?: never
+  xfccElement?: never
+  debugFakeHeaders?: never
+}
+
+export interface CommonOptions {
   /** How a certificate names the user. Default `cn`. */
   username?: UsernameRule
   /** Which certificates the application accepts. */
@@ -69,17 +107,29 @@ export interface TlsCertAuthOptions {
   trustedProxies?: TrustedProxies
   /** Turns on `debugFakeHeaders`. Refused unless NODE_ENV is development or test. */
   debug?: boolean
-  /** Headers treated as if the client had sent them (debug only): `HTTP_X_CLIENT_CERT_DN` or `x-client-cert-dn`. */
-  debugFakeHeaders?: Record<string, string>
+}
+
+/** The plugin's options; mixes that cannot work (a preset with `source: 'tls'`…) do not type-check. */
+export type TlsCertAuthOptions = CommonOptions & (HeaderSourceOptions | OtherSourceOptions) &
+  ((LoginOptions & AutoCreateOptions) | NoLoginOptions)
+
+/** Every option any variant names, for reading the options before they are known to be well-formed. */
+type AnyOptions = CommonOptions & Omit<HeaderSourceOptions, 'source'> & Omit<LoginOptions, 'loginUrl'> & {
+  source?: 'headers' | 'tls' | CustomSourceFunction
+  loginUrl?: string | false
+  autoCreate?: boolean
+  createUser?: CreateUser
 }
 
 export interface Config {
-  loginUrl: string
+  /** false: no login hook at all. */
+  loginUrl: string | false
   loginRedirectUrl: string
   autoCreate: boolean
-  findUser?: TlsCertAuthOptions['findUser']
-  createUser?: TlsCertAuthOptions['createUser']
+  findUser?: FindUser
+  createUser?: CreateUser
   sessionKey: string
+  saveUser?: SaveUser
   source: 'headers' | 'tls' | CustomSourceFunction
   headers: HeaderSet
   xfccElement: 'first' | 'last'
@@ -92,8 +142,10 @@ export interface Config {
 
 // Options Fastify itself passes to every plugin.
 const FASTIFY_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+// Options that act only on the login.
+const LOGIN_OPTIONS = ['loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey', 'saveUser'] as const
 const KNOWN_OPTIONS = new Set<string>([
-  'loginUrl', 'loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey',
+  'loginUrl', ...LOGIN_OPTIONS,
   'source', 'preset', 'headers', 'xfccElement', 'username', 'accept', 'trustedProxies', 'debug', 'debugFakeHeaders'
 ])
 const ENCODINGS = new Set(['pem', 'base64-der', 'rfc9440', 'xfcc'])
@@ -134,7 +186,7 @@ function readHeaders (preset: PresetName | undefined, headers: HeaderOptions | u
   if (typeof headers !== 'object' || headers === null) bad('headers', 'expected an object')
   for (const [key, value] of Object.entries(headers) as Array<[keyof HeaderSet, unknown]>) {
     const name = `headers.${key}`
-    if (!Object.hasOwn(result, key)) bad(name, 'unknown header option')
+    if (!Object.hasOwn(result, key)) bad(name, 'unknown header option' + didYouMean(key, Object.keys(result)))
     if (key === 'require') {
       if (typeof value !== 'object' || value === null) bad(name, 'expected an object of header: value')
       // Added to the preset's own: dropping one (Cloudflare's revocation flag) takes an explicit null.
@@ -176,10 +228,9 @@ function fingerprints (values: unknown, name: string): Set<string> | null {
 function readPolicy (accept: AcceptOptions | undefined): Policy {
   const options = optional(accept, {}, 'accept', 'object')
   if (options === null) bad('accept', 'expected an object')
+  const known = ['issuers', 'caFingerprints', 'fingerprints', 'requireClientAuthEku', 'checkValidity', 'clockSkew', 'isRevoked']
   for (const key of Object.keys(options)) {
-    if (!['issuers', 'caFingerprints', 'fingerprints', 'requireClientAuthEku', 'checkValidity', 'clockSkew', 'isRevoked'].includes(key)) {
-      bad(`accept.${key}`, 'unknown option')
-    }
+    if (!known.includes(key)) bad(`accept.${key}`, 'unknown option' + didYouMean(key, known))
   }
   let issuers: Policy['issuers'] = null
   if (options.issuers !== undefined) {
@@ -205,6 +256,29 @@ function readPolicy (accept: AcceptOptions | undefined): Policy {
   }
 }
 
+/** The option, or the loopback default; an empty list, which no certificate could ever pass, is refused. */
+function readTrustedProxies (value: TrustedProxies | undefined): TrustedProxies {
+  if (value === undefined) return 'loopback' // a LAN host, a container or a pod is no proxy of ours until named
+  if ((typeof value === 'string' || Array.isArray(value)) && value.length === 0) {
+    bad('trustedProxies', 'an empty list trusts no peer, so no certificate could ever arrive; leave it out to trust loopback')
+  }
+  return value
+}
+
+/** What the user probably meant by a trustedProxies entry that proxy-addr cannot read. */
+function trustHint (value: unknown): string {
+  const entries = typeof value === 'string' ? value.split(',').map((part) => part.trim()) : Array.isArray(value) ? value : []
+  for (const entry of entries) {
+    if (typeof entry !== 'string') continue
+    if (entry.toLowerCase() === 'localhost') return ' (did you mean "loopback"?)'
+    if (entry.includes('://')) {
+      const host = URL.canParse(entry) ? new URL(entry).hostname.replace(/^\[|\]$/g, '') : ''
+      if (host !== '') return ` (did you mean ${JSON.stringify(host)}? trustedProxies takes addresses and ranges, not URLs)`
+    }
+  }
+  return ''
+}
+
 // Keys that reach an object's prototype instead of the object: never an option.
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
@@ -222,14 +296,19 @@ function refusePrototypeKeys (value: unknown, path: string): void {
 const DEBUG_ENVIRONMENTS = new Set(['development', 'test'])
 
 /** Check and normalise the options once, at registration: a bad option fails here, not at a request. */
-export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | undefined): Config {
+export function readOptions (pluginOptions: TlsCertAuthOptions, nodeEnv: string | undefined): Config {
+  const options: AnyOptions = pluginOptions
   refusePrototypeKeys(options, '')
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key) && !FASTIFY_OPTIONS.has(key)) bad(key, 'unknown option')
+    if (!KNOWN_OPTIONS.has(key) && !FASTIFY_OPTIONS.has(key)) bad(key, 'unknown option' + didYouMean(key, KNOWN_OPTIONS))
   }
-  const loginUrl = optional(options.loginUrl, '/accounts/login/', 'loginUrl', 'string')
-  if (!loginUrl.startsWith('/') || !URL_PATH.test(loginUrl) || loginUrl.includes('?')) {
-    bad('loginUrl', 'expected a path such as /accounts/login/')
+  const loginUrl = options.loginUrl === false ? false : optional(options.loginUrl, '/accounts/login/', 'loginUrl', 'string')
+  if (loginUrl === false) {
+    for (const key of LOGIN_OPTIONS) {
+      if (options[key] !== undefined) bad(key, 'acts on the login only, and loginUrl is false')
+    }
+  } else if (!loginUrl.startsWith('/') || !URL_PATH.test(loginUrl) || loginUrl.includes('?')) {
+    bad('loginUrl', 'expected a path such as /accounts/login/, or false for no login')
   }
   const loginRedirectUrl = optional(options.loginRedirectUrl, '/', 'loginRedirectUrl', 'string')
   if (!URL_PATH.test(loginRedirectUrl)) bad('loginRedirectUrl', 'expected a URL without spaces or control characters')
@@ -241,14 +320,16 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
   }
   const sessionKey = optional(options.sessionKey, 'user', 'sessionKey', 'string')
   if (sessionKey === '') bad('sessionKey', 'expected a non-empty string')
+  const saveUser = optional(options.saveUser, undefined, 'saveUser', 'function')
+  if (saveUser !== undefined && options.sessionKey !== undefined) bad('sessionKey', 'saveUser keeps the user, so sessionKey is never used')
 
   let trusted: TrustCheck
   try {
     // Loopback only: a LAN host, a container or a pod on a private network is no proxy of ours
     // until the application says so.
-    trusted = compileTrust(options.trustedProxies ?? 'loopback')
+    trusted = compileTrust(readTrustedProxies(options.trustedProxies))
   } catch (error) {
-    bad('trustedProxies', (error as Error).message)
+    bad('trustedProxies', (error as Error).message + trustHint(options.trustedProxies))
   }
 
   const debug = optional(options.debug, false, 'debug', 'boolean')
@@ -293,6 +374,7 @@ export function readOptions (options: TlsCertAuthOptions, nodeEnv: string | unde
     findUser,
     createUser,
     sessionKey,
+    saveUser,
     source,
     headers: readHeaders(options.preset, options.headers),
     xfccElement,

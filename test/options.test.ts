@@ -75,6 +75,32 @@ test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async
   await rejects(t, { accept: { isRevoked: true } }, code, /accept.isRevoked: expected a function/)
 })
 
+test('a misspelt option, header field or accept check gets a "did you mean"', async (t) => {
+  const code = 'FST_TLS_CERT_AUTH_BAD_OPTION'
+  await rejects(t, { trustedProxy: '127.0.0.1' }, code, /trustedProxy: unknown option \(did you mean "trustedProxies"\?\)/)
+  await rejects(t, { loginURL: '/x' }, code, /did you mean "loginUrl"/)
+  await rejects(t, { findUsers: () => null }, code, /did you mean "findUser"/)
+  await rejects(t, { headers: { dnFromat: 'rfc4514' } }, code, /headers.dnFromat: unknown header option \(did you mean "dnFormat"\?\)/)
+  await rejects(t, { headers: { verfy: 'x' } }, code, /did you mean "verify"/)
+  await rejects(t, { accept: { isRevocked: () => false } }, code, /accept.isRevocked: unknown option \(did you mean "isRevoked"\?\)/)
+  await t.rejects(async () => { await buildApp({ zzz: 1 } as tlsCertAuth.TlsCertAuthOptions) }, { message: /zzz: unknown option$/ }, 'nothing close: no guess')
+})
+
+test('trustedProxies: hints for a host name or a URL, and an empty list is refused', async (t) => {
+  const code = 'FST_TLS_CERT_AUTH_BAD_OPTION'
+  await rejects(t, { trustedProxies: 'localhost' }, code, /did you mean "loopback"/)
+  await rejects(t, { trustedProxies: ['10.0.0.1', 'LocalHost'] }, code, /did you mean "loopback"/)
+  await rejects(t, { trustedProxies: 'http://10.0.0.5:8080' }, code, /did you mean "10.0.0.5"\? trustedProxies takes addresses and ranges, not URLs/)
+  await rejects(t, { trustedProxies: 'https://[fd00::1]/' }, code, /did you mean "fd00::1"/)
+  await rejects(t, { trustedProxies: [] }, code, /trustedProxies: an empty list trusts no peer/)
+  await rejects(t, { trustedProxies: '' }, code, /trustedProxies: an empty list trusts no peer/)
+})
+
+test('registering the plugin twice is this plugin\'s own error', async (t) => {
+  const { app } = await buildApp()
+  await t.rejects(async () => { await app.register(tlsCertAuth, {}) }, { code: 'FST_TLS_CERT_AUTH_ALREADY_REGISTERED' })
+})
+
 test('options Fastify passes to every plugin are accepted', async (t) => {
   const { app } = await buildApp({ prefix: '/x', logLevel: 'warn' } as tlsCertAuth.TlsCertAuthOptions)
   await app.ready()

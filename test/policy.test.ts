@@ -12,7 +12,7 @@ const headers = (cert: CertFiles, chain: CertFiles[] = []) => ({
   ...(chain.length > 0 ? { 'client-cert-chain': chain.map((ca) => `:${ca.derBase64}:`).join(', ') } : {})
 })
 
-async function loginWith (options: tlsCertAuth.TlsCertAuthOptions, sent: Record<string, string>) {
+async function loginWith (options: tlsCertAuth.CommonOptions, sent: Record<string, string>) {
   const { app, logs } = await buildApp({ preset: 'rfc9440', ...options })
   const response = await app.inject({ url: '/accounts/login/', headers: sent })
   const certUser = (await app.inject({ url: '/whoami', headers: sent })).json().certUser

@@ -71,7 +71,7 @@ test('a failing user store: the error reaches the error handler and the session 
   const boom = new Error('database is down')
   for (const options of [
     { findUser: async () => { throw boom } },
-    { autoCreate: true, findUser: async () => null, createUser: async () => { throw boom } }
+    { autoCreate: true as const, findUser: async () => null, createUser: async () => { throw boom } }
   ]) {
     const { app, logs } = await buildApp(options)
     const visit = await app.inject({ url: '/visit' })

@@ -19,7 +19,7 @@ interface Variant {
   preset: tlsCertAuth.PresetName
   proxyOptions?: Partial<StartProxyOptions>
   /** Plugin options beside the preset: the opt-in certificate header, as the README's configs say. */
-  plugin?: tlsCertAuth.TlsCertAuthOptions
+  plugin?: { headers: tlsCertAuth.HeaderOptions }
   /** Whether the proxy forwards the certificate itself, so the identity carries its fingerprint. */
   forwardsCertificate: boolean
 }

@@ -48,7 +48,7 @@ t.test('two CAs, one serial: issuerSerial through real nginx', { skip: skipUnles
   const bundle = join(pki.dir, 'two-issuers.pem')
   await writeFile(bundle, (await readFile(join(pki.dir, 'ca-one.crt'), 'utf8')) + await readFile(join(pki.dir, 'ca-two.crt'), 'utf8'))
 
-  const through = async (plugin: tlsCertAuth.TlsCertAuthOptions) => {
+  const through = async (plugin: tlsCertAuth.CommonOptions) => {
     const app = await startApp({ plugin: { preset: 'nginx', headers: { cert: 'x-client-cert' }, trustedProxies: '127.0.0.1', ...plugin } })
     t.teardown(app.close)
     const proxy = await startProxy.nginx({ pki: { ...pki, caBundle: bundle }, upstream: app.url })
