@@ -7,7 +7,7 @@ import { loginHook } from './plugin/login'
 import * as options from './plugin/options'
 import { identityReader, kIdentityResult, kRevocationChecked } from './plugin/request-identity'
 import { createResolver } from './plugin/resolver'
-import { certificateGuard } from './plugin/guard'
+import { certificateGuard, type AnyServerRequest } from './plugin/guard'
 import { documentGuardedRoutes } from './plugin/openapi'
 import type * as presets from './plugin/presets'
 import type * as certificate from './plugin/certificate'
@@ -26,8 +26,11 @@ declare module 'fastify' {
     readonly certUser: identity.CertIdentity | null
   }
   interface FastifyInstance {
-    /** onRequest hook: 401 without a trusted certificate, 403 when `accept` refuses it. */
-    requireCertificate: (request: FastifyRequest) => Promise<void>
+    /**
+     * onRequest hook: 401 without a trusted certificate, 403 when `accept` refuses it. Typed for
+     * every server Fastify runs (HTTP/1, HTTPS, HTTP/2).
+     */
+    requireCertificate: (request: AnyServerRequest) => Promise<void>
   }
 }
 

@@ -1,5 +1,8 @@
+import Fastify from 'fastify'
+import { connect } from 'node:http2'
 import { request } from 'node:https'
 import { test } from 'tap'
+import tlsCertAuth from '../index'
 import { createPki } from './e2e/lib/pki'
 import { tlsRequest } from './e2e/lib/client'
 import { buildApp, logged, sessionCookie } from './helpers/app'
@@ -75,4 +78,38 @@ test('source tls: one connection, one parse; a plain-http request gets no identi
   const response = await plain.app.inject({ url: '/whoami' })
   t.equal(response.json().certUser, null)
   t.equal(logged(plain.logs, 'not TLS').length, 1)
+})
+
+test('source tls over HTTP/2: requireCertificate guards the route, and certUser is the certificate', async (t) => {
+  const pki = await createPki()
+  t.teardown(() => pki.cleanup())
+  const app = Fastify({
+    http2: true,
+    https: { allowHTTP1: false, key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.caBundlePem, requestCert: true, rejectUnauthorized: false }
+  })
+  await app.register(tlsCertAuth, { source: 'tls', loginUrl: false })
+  app.get('/api/me', { onRequest: app.requireCertificate }, async (request) => ({ me: request.certUser?.username }))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as { port: number }
+
+  const get = async (identity?: { certPem: string, keyPem: string }) => {
+    const session = connect(`https://localhost:${port}`, { ca: pki.caBundlePem, ...(identity && { cert: identity.certPem, key: identity.keyPem }) })
+    try {
+      return await new Promise<{ status: number, body: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/api/me' })
+        let status = 0
+        let body = ''
+        stream.on('response', (headers) => { status = Number(headers[':status']) })
+        stream.setEncoding('utf8')
+        stream.on('data', (chunk: string) => { body += chunk })
+        stream.on('end', () => resolve({ status, body }))
+        stream.on('error', reject)
+      })
+    } finally {
+      session.close()
+    }
+  }
+  t.same(JSON.parse((await get(pki.alice)).body), { me: 'alice' })
+  t.equal((await get()).status, 401, 'no certificate: 401')
 })
