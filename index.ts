@@ -13,7 +13,7 @@ import type * as presets from './plugin/presets'
 import type * as certificate from './plugin/certificate'
 import type * as custom from './plugin/sources/custom'
 import { customSource } from './plugin/sources/custom'
-import { headerNames, headerSource } from './plugin/sources/headers'
+import { headerNames, headerSource, SLASH_FORM_WARNING } from './plugin/sources/headers'
 import { tlsSource } from './plugin/sources/tls'
 import type * as trust from './plugin/trust'
 
@@ -67,11 +67,9 @@ function logHeaderSource (fastify: FastifyInstance, config: options.Config): voi
   const { headers } = config
   fastify.log.info({ headers: headerNames(headers) },
     'fastify-tls-certificate-auth: client certificate headers read from trusted proxies; the proxy must overwrite each one')
-  if (headers.dn !== null && headers.dnFormat !== 'rfc4514' && headers.cert === null) {
-    fastify.log.warn({ header: headers.dn, dnFormat: headers.dnFormat },
-      'fastify-tls-certificate-auth: the DN header may be in OpenSSL\'s slash form, which is unambiguous only from a proxy ' +
-      "built with OpenSSL 3.0 or later, and no certificate is forwarded to check it: set headers.dnFormat to 'rfc4514' " +
-      'if the proxy sends RFC 2253 (nginx $ssl_client_s_dn does), or forward the certificate (headers.cert)')
+  // `auto` reads the slash form only when it arrives: the header source says so then.
+  if (headers.dn !== null && headers.dnFormat === 'legacy' && headers.cert === null) {
+    fastify.log.warn({ header: headers.dn, dnFormat: headers.dnFormat }, SLASH_FORM_WARNING)
   }
 }
 

@@ -205,16 +205,17 @@ test('at startup the plugin logs the header names it trusts, once', async (t) =>
   t.same(logged(optedIn.logs, 'trusted proxies')[0].headers, ['x-client-cert-valid', 'x-client-cert-dn', 'x-client-cert'])
 })
 
-test('a DN that may be in the slash form, with no certificate to check it against, is warned about at startup', async (t) => {
-  const warnings = async (options: tlsCertAuth.TlsCertAuthOptions) => {
+test('the slash form with no certificate to check it is warned about: at startup for legacy, at first sight for auto', async (t) => {
+  const warnings = async (options: tlsCertAuth.TlsCertAuthOptions, dns: string[] = []) => {
     const { app, logs } = await buildApp(options)
-    await app.ready()
+    for (const dn of dns) await app.inject({ url: '/whoami', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': dn } })
     return logged(logs, 'slash form').filter((line) => line.level === 40)
   }
-  t.match(await warnings({ preset: 'nginx-legacy' }), [{ header: 'x-client-cert-dn', dnFormat: 'legacy', msg: /OpenSSL 3\.0/ }])
-  t.equal((await warnings({ preset: 'nginx' })).length, 1, 'auto reads the slash form too')
-  t.equal((await warnings({ preset: 'nginx', headers: { dnFormat: 'rfc4514' } })).length, 0, 'RFC 4514 only: no warning')
+  t.match(await warnings({ preset: 'nginx-legacy' }), [{ header: 'x-client-cert-dn', dnFormat: 'legacy', msg: /OpenSSL 3\.0/ }], 'at startup')
   t.equal((await warnings({ preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } })).length, 0, 'a forwarded certificate checks the DN')
+  t.equal((await warnings({ preset: 'nginx' }, ['CN=alice,O=x', 'CN=bob'])).length, 0, 'auto, RFC 2253 DNs: nothing to say')
+  t.match(await warnings({ preset: 'nginx' }, ['CN=alice', '/O=x/CN=alice', '/O=x/CN=bob']), [{ header: 'x-client-cert-dn', msg: /OpenSSL 3\.0/ }],
+    'auto: once, at the first slash-form DN')
   t.equal((await warnings({ preset: 'haproxy' })).length, 0)
   t.equal((await warnings({ source: 'tls' })).length, 0)
 })

@@ -96,6 +96,11 @@ function readMaterial (
   return null
 }
 
+/** Logged where a DN in OpenSSL's slash form is read without a forwarded certificate to check it. */
+export const SLASH_FORM_WARNING = 'fastify-tls-certificate-auth: a DN in OpenSSL\'s slash form, with no certificate forwarded to ' +
+  'check it: the slash form is unambiguous only from a proxy built with OpenSSL 3.0 or later. Prefer RFC 2253 ' +
+  "(nginx's $ssl_client_s_dn, with headers.dnFormat: 'rfc4514'), or forward the certificate (headers.cert)"
+
 /** Every header a set reads but the chain list, which alone may come as several lines. */
 function singleHeaderNames (headers: HeaderSet): string[] {
   return [headers.verify, ...Object.keys(headers.require), headers.dn, headers.issuerDn, headers.cert, headers.info]
@@ -114,6 +119,7 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
   // Every header we read, but the chain list, must come once: a second copy is an attack or a mistake.
   const singleNames = singleHeaderNames(headers)
   const allNames = headerNames(headers)
+  let warnSlashForm = headers.dnFormat === 'auto'
 
   return function readHeaders (request: FastifyRequest): SourceResult {
     let fromDebug = false
@@ -170,6 +176,11 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       return { status: 'refused', reason: `unreadable certificate header: ${(error as Error).message}` }
     }
     if (missing !== null) return { status: 'refused', reason: missing }
+    // `auto` met the slash form with nothing to check it against: say so, once.
+    if (warnSlashForm && raw.der === undefined && raw.dn?.charCodeAt(0) === 0x2f) {
+      warnSlashForm = false
+      request.log.warn({ header: headers.dn }, SLASH_FORM_WARNING)
+    }
     if (fromDebug) raw.source = 'debug'
     return { status: 'present', raw }
   }
