@@ -155,6 +155,9 @@ declare namespace tlsCertAuth {
   export const FST_TLS_CERT_AUTH_NOT_VALID_NOW: typeof errors.FST_TLS_CERT_AUTH_NOT_VALID_NOW
   export const FST_TLS_CERT_AUTH_REVOKED: typeof errors.FST_TLS_CERT_AUTH_REVOKED
   export const FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN: typeof errors.FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN
+  export const FST_TLS_CERT_AUTH_USER_TIMEOUT: typeof errors.FST_TLS_CERT_AUTH_USER_TIMEOUT
+  export const FST_TLS_CERT_AUTH_BAD_USER: typeof errors.FST_TLS_CERT_AUTH_BAD_USER
+  export const FST_TLS_CERT_AUTH_SESSION_STORE: typeof errors.FST_TLS_CERT_AUTH_SESSION_STORE
   export { tlsCertAuth, tlsCertAuth as default }
 }
 export = tlsCertAuth
@@ -171,5 +174,6 @@ Object.assign(tlsCertAuth, { default: tlsCertAuth, tlsCertAuth, parseDN: dn.pars
   exports.FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED = exports.FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED =
   exports.FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED = exports.FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED =
   exports.FST_TLS_CERT_AUTH_NOT_VALID_NOW = exports.FST_TLS_CERT_AUTH_REVOKED =
-  exports.FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN = undefined)
+  exports.FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN = exports.FST_TLS_CERT_AUTH_USER_TIMEOUT =
+  exports.FST_TLS_CERT_AUTH_BAD_USER = exports.FST_TLS_CERT_AUTH_SESSION_STORE = undefined)
 /* c8 ignore stop */

@@ -68,12 +68,24 @@ export function decodeOid (der: Uint8Array, item: Tlv): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-/** ASN.1 string types by tag: the ones a certificate name or SAN may use. */
+// How OpenSSL reads each string type as text (its `tag2nbyte`): UTF8String as UTF-8 (0), one byte
+// a character as ISO 8859-1 (1: NumericString, PrintableString, TeletexString, IA5String,
+// VisibleString), BMPString as UCS-2 (2), UniversalString as UCS-4 (4). Anything else (-1) is no
+// text: OpenSSL prints it as `#` and the hex of its DER. (OpenSSL 3.0 refuses a certificate whose
+// name holds a VisibleString, VideotexString, GraphicString, GeneralString or a time: these reach
+// us only as `#hex` in a DN string.)
+const TEXT_WIDTH = new Int8Array(256).fill(-1)
+TEXT_WIDTH[0x0c] = 0
+for (const tag of [0x12, 0x13, 0x14, 0x16, 0x1a]) TEXT_WIDTH[tag] = 1
+TEXT_WIDTH[0x1e] = 2
+TEXT_WIDTH[0x1c] = 4
+
+/** ASN.1 string types by tag: the ones OpenSSL prints as text. */
 export function isStringTag (tag: number): boolean {
-  return tag === 0x0c || tag === 0x13 || tag === 0x14 || tag === 0x16 || tag === 0x1a || tag === 0x1e || tag === 0x1c
+  return TEXT_WIDTH[tag] >= 0
 }
 
-/** The text of an ASN.1 string (UTF8, Printable, Teletex as ISO 8859-1, IA5, Visible, BMP, Universal). */
+/** The text of an ASN.1 string (UTF8, Numeric, Printable, Teletex as ISO 8859-1, IA5, Visible, BMP, Universal). */
 export function decodeString (tag: number, body: Uint8Array): string {
   return stringAt(body, tag, 0, body.length)
 }
@@ -83,7 +95,9 @@ export function decodeString (tag: number, body: Uint8Array): string {
  * short, and a loop costs less than the native calls and the allocations around them.
  */
 export function stringAt (der: Uint8Array, tag: number, start: number, end: number): string {
-  if (tag === 0x0c) {
+  const width = TEXT_WIDTH[tag]
+  if (width === 1) return latin1At(der, start, end)
+  if (width === 0) {
     let ascii = true
     for (let i = start; i < end && ascii; i++) ascii = der[i] < 0x80
     if (ascii) return latin1At(der, start, end) // ASCII reads the same in UTF-8
@@ -93,21 +107,17 @@ export function stringAt (der: Uint8Array, tag: number, start: number, end: numb
       throw new Asn1Error('UTF8String is not UTF-8')
     }
   }
-  if (tag === 0x1e || tag === 0x1c) {
-    const width = tag === 0x1e ? 2 : 4
-    if ((end - start) % width !== 0) throw new Asn1Error('string has a partial character')
-    let text = ''
-    for (let i = start; i < end; i += width) {
-      const code = width === 2
-        ? der[i] * 0x100 + der[i + 1]
-        : der[i] * 0x1000000 + der[i + 1] * 0x10000 + der[i + 2] * 0x100 + der[i + 3]
-      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new Asn1Error('string has an invalid character')
-      text += String.fromCodePoint(code)
-    }
-    return text
+  if (width < 0) throw new Asn1Error('not a string type')
+  if ((end - start) % width !== 0) throw new Asn1Error('string has a partial character')
+  let text = ''
+  for (let i = start; i < end; i += width) {
+    const code = width === 2
+      ? der[i] * 0x100 + der[i + 1]
+      : der[i] * 0x1000000 + der[i + 1] * 0x10000 + der[i + 2] * 0x100 + der[i + 3]
+    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new Asn1Error('string has an invalid character')
+    text += String.fromCodePoint(code)
   }
-  if (!isStringTag(tag)) throw new Asn1Error('not a string type')
-  return latin1At(der, start, end)
+  return text
 }
 
 /** ISO 8859-1: every byte is the code point of the same number. */

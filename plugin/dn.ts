@@ -1,4 +1,5 @@
 import { Asn1Error, isStringTag, readTlv, stringAt, type Tlv } from './asn1'
+import { ATTRIBUTE_TYPES } from './attribute-types'
 import { FST_TLS_CERT_AUTH_BAD_DN } from './errors'
 
 export interface DnAttribute { type: string, value: string }
@@ -6,46 +7,103 @@ export type RelativeDistinguishedName = DnAttribute[]
 export type DistinguishedName = RelativeDistinguishedName[]
 export type DnFormat = 'auto' | 'rfc4514' | 'legacy'
 
-// Every spelling of an attribute type (short name, long name, OID) maps to one name, so that a
-// second CN cannot hide as `2.5.4.3=` or `commonName=`.
-const TYPE_NAMES = new Map<string, string>()
-// The same names under the spellings met in practice (as listed, lower and upper case), found
-// without lower-casing or checking the syntax: each of these is known to be a valid type.
-const KNOWN_SPELLINGS = new Map<string, string>()
-for (const [name, ...aliases] of [
-  ['CN', 'commonName', '2.5.4.3'],
-  ['SN', 'surname', '2.5.4.4'],
-  ['serialNumber', '2.5.4.5'],
-  ['C', 'countryName', '2.5.4.6'],
-  ['L', 'localityName', '2.5.4.7'],
-  ['ST', 'S', 'stateOrProvinceName', '2.5.4.8'],
-  ['STREET', 'streetAddress', '2.5.4.9'],
-  ['O', 'organizationName', '2.5.4.10'],
-  ['OU', 'organizationalUnitName', '2.5.4.11'],
-  ['title', '2.5.4.12'],
-  ['GN', 'givenName', '2.5.4.42'],
-  ['initials', '2.5.4.43'],
-  ['generationQualifier', '2.5.4.44'],
-  ['dnQualifier', '2.5.4.46'],
-  ['pseudonym', '2.5.4.65'],
-  ['organizationIdentifier', '2.5.4.97'],
-  ['DC', 'domainComponent', '0.9.2342.19200300.100.1.25'],
-  ['UID', 'userId', '0.9.2342.19200300.100.1.1'],
-  ['emailAddress', 'E', 'email', '1.2.840.113549.1.9.1']
-]) {
-  for (const alias of [name, ...aliases]) {
-    TYPE_NAMES.set(alias.toLowerCase(), name)
-    for (const spelling of [alias, alias.toLowerCase(), alias.toUpperCase()]) KNOWN_SPELLINGS.set(spelling, name)
-  }
-}
+// The names `identity.subject` has always given these types (OID, name, other spellings met in
+// practice). Every other type of OpenSSL's table is named by OpenSSL's short name.
+const KEPT_NAMES = [
+  ['2.5.4.3', 'CN', 'commonName'],
+  ['2.5.4.4', 'SN', 'surname'],
+  ['2.5.4.5', 'serialNumber'],
+  ['2.5.4.6', 'C', 'countryName'],
+  ['2.5.4.7', 'L', 'localityName'],
+  ['2.5.4.8', 'ST', 'S', 'stateOrProvinceName'],
+  ['2.5.4.9', 'STREET', 'streetAddress'],
+  ['2.5.4.10', 'O', 'organizationName'],
+  ['2.5.4.11', 'OU', 'organizationalUnitName'],
+  ['2.5.4.12', 'title'],
+  ['2.5.4.42', 'GN', 'givenName'],
+  ['2.5.4.43', 'initials'],
+  ['2.5.4.44', 'generationQualifier'],
+  ['2.5.4.46', 'dnQualifier'],
+  ['2.5.4.65', 'pseudonym'],
+  ['2.5.4.97', 'organizationIdentifier'],
+  ['0.9.2342.19200300.100.1.25', 'DC', 'domainComponent'],
+  ['0.9.2342.19200300.100.1.1', 'UID', 'userId'],
+  ['1.2.840.113549.1.9.1', 'emailAddress', 'E', 'email']
+]
 
-/** The one name of an attribute type: `commonName`, `cn` and `2.5.4.3` are all `CN`. */
-export function canonicalType (type: string): string {
-  return KNOWN_SPELLINGS.get(type) ?? TYPE_NAMES.get(type.toLowerCase()) ?? type
+// What a spelling that two types share ignoring case maps to (OpenSSL's `uid` and `UID`, `mail`
+// and `Mail`): RFC 4514 compares type names without case, so it names neither, and is refused.
+const AMBIGUOUS = ''
+// Every spelling of every type (OID, short name, long name) to the type's one name, lower-cased
+// and as written: a second CN cannot hide as `2.5.4.3=`, `commonName=` or `cn=`. A spelling found
+// as given needs no lower-casing, nor a syntax check: each is known to be a valid type.
+const SPELLINGS = new Map<string, string>()
+{
+  const table = Object.entries(ATTRIBUTE_TYPES)
+  // The OID each lower-cased spelling names, or AMBIGUOUS when it names more than one.
+  const owner = new Map<string, string>()
+  const claim = (spelling: string, oid: string): void => {
+    const key = spelling.toLowerCase()
+    const found = owner.get(key)
+    owner.set(key, found === undefined || found === oid ? oid : AMBIGUOUS)
+  }
+  for (const [oid, [shortName, longName]] of table) {
+    claim(shortName, oid)
+    claim(longName, oid)
+  }
+  const kept = new Map<string, string>()
+  for (const [oid, name, ...aliases] of KEPT_NAMES) {
+    kept.set(oid, name)
+    for (const spelling of [name, ...aliases]) claim(spelling, oid)
+  }
+  const index = (spelling: string, name: string, upperCase = false): void => {
+    const key = spelling.toLowerCase()
+    const value = owner.get(key) === AMBIGUOUS ? AMBIGUOUS : name
+    SPELLINGS.set(key, value)
+    SPELLINGS.set(spelling, value)
+    if (upperCase) SPELLINGS.set(spelling.toUpperCase(), value)
+  }
+  for (const [oid, [shortName, longName]] of table) {
+    // OpenSSL's short name, unless it is ambiguous: then the OID, which always reads back.
+    const name = kept.get(oid) ?? (owner.get(shortName.toLowerCase()) === AMBIGUOUS ? oid : shortName)
+    SPELLINGS.set(oid, name) // digits and dots: no case, and no name is spelled so
+    index(shortName, name)
+    index(longName, name)
+  }
+  for (const [oid, name, ...aliases] of KEPT_NAMES) {
+    SPELLINGS.set(oid, name)
+    // These in upper case too, as Go writes some (SERIALNUMBER) and people write others (EMAIL).
+    for (const spelling of [name, ...aliases]) index(spelling, name, true)
+  }
+  // OpenSSL writes `UID` for userId alone (uniqueIdentifier is `uid`): a kept name, exactly so
+  // written, stays its type's, as `identity.subject` has always shown it.
+  for (const name of kept.values()) SPELLINGS.set(name, name)
 }
 
 const DESCR = /^[A-Za-z][A-Za-z0-9-]*$/
 const NUMERIC_OID = /^(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+$/
+
+function isDigit (code: number): boolean {
+  return code >= 48 && code <= 57
+}
+
+/** The name a spelling maps to, AMBIGUOUS, or undefined for a type the table does not have. */
+function typeName (type: string): string | undefined {
+  const name = SPELLINGS.get(type)
+  // An OID has no case: SPELLINGS has every OID of the table.
+  if (name !== undefined || isDigit(type.charCodeAt(0))) return name
+  // Only a name RFC 4514 allows is looked up without case: `\u212A` (Kelvin) lower-cases to `k`.
+  return DESCR.test(type) ? SPELLINGS.get(type.toLowerCase()) : undefined
+}
+
+/**
+ * The one name of an attribute type: `commonName`, `cn` and `2.5.4.3` are all `CN`. A type not
+ * in the table, or a spelling two types share, stays as written (no attribute is named so).
+ */
+export function canonicalType (type: string): string {
+  const name = typeName(type)
+  return name === undefined || name === AMBIGUOUS ? type : name
+}
 
 function fail (input: string, reason: string): never {
   // Never echo a long attacker-chosen string into logs.
@@ -54,10 +112,11 @@ function fail (input: string, reason: string): never {
 }
 
 function checkType (input: string, type: string): string {
-  const known = KNOWN_SPELLINGS.get(type)
-  if (known !== undefined) return known
+  const name = typeName(type)
+  if (name === AMBIGUOUS) fail(input, `ambiguous attribute type ${JSON.stringify(type)} (two types are spelled so but for case)`)
+  if (name !== undefined) return name
   if (!DESCR.test(type) && !NUMERIC_OID.test(type)) fail(input, `bad attribute type ${JSON.stringify(type)}`)
-  return canonicalType(type)
+  return type
 }
 
 // For each byte that may start a multi-byte UTF-8 sequence: how many bytes follow it and the range
@@ -120,7 +179,7 @@ function decodeBer (input: string, hex: string): string {
   }
 }
 
-/** An attribute value of a certificate name: the text of a string type, else `#` and the hex of its DER. */
+/** An attribute value of a certificate name as OpenSSL prints it: the text of a string type, else `#` and the hex of its DER. */
 export function nameValue (der: Uint8Array, item: Tlv): string {
   if (isStringTag(item.tag)) return stringAt(der, item.tag, item.start, item.end)
   return '#' + Buffer.from(der.subarray(item.offset, item.end)).toString('hex')
@@ -182,9 +241,16 @@ function parseRfc4514 (input: string): DistinguishedName {
       const hexStart = ++pos
       while (pos < length && hexValue(input.charCodeAt(pos)) >= 0) pos++
       const hex = input.slice(hexStart, pos)
-      if (hex.length === 0 || hex.length % 2 !== 0) fail(input, 'bad #hex value')
-      value = decodeBer(input, hex)
       while (pos < length && input.charCodeAt(pos) === SPACE) pos++
+      const next = input.charCodeAt(pos)
+      if (hex.length === 0 && (pos === length || next === COMMA || next === PLUS)) {
+        // OpenSSL escapes a leading `#`, but not when it is the whole value (and so the last
+        // character too). `#` and no hex is no BER value in RFC 4514: nothing else can be meant.
+        value = '#'
+      } else {
+        if (hex.length === 0 || hex.length % 2 !== 0) fail(input, 'bad #hex value')
+        value = decodeBer(input, hex)
+      }
     } else {
       let bytes: number[] | null = null // hex escapes not yet decoded
       let run = pos // start of the plain characters not yet added to value
@@ -245,9 +311,11 @@ const SLASH = 47
 
 /**
  * OpenSSL's one-line form `/C=AU/O=Example/CN=alice` (X509_NAME_oneline, nginx's
- * `$ssl_client_s_dn_legacy`): `/` between RDNs, `+` inside a multi-valued RDN, `\/` and `\+` for
- * themselves. OpenSSL writes a backslash of the data as it is and non-ASCII bytes as `\xHH`, which
- * a CN of the letters `\x61dmin` can imitate: every other backslash is refused, not guessed.
+ * `$ssl_client_s_dn_legacy`): `/` between RDNs, `+` inside a multi-valued RDN. Any backslash is
+ * refused: OpenSSL 3.0 writes `\/` and `\+` for those in data, but OpenSSL 1.1.1, LibreSSL and
+ * BoringSSL write `/`, `+` and `\` raw, so an OU ending in `\` makes the next `/` look escaped
+ * (`/OU=x/CN=admin/OU=y\/CN=eve`); and non-ASCII bytes as `\xHH`, which a CN of the letters
+ * `\x61dmin` imitates. Names with any of these characters need the RFC 2253 form.
  */
 function parseLegacy (input: string): DistinguishedName {
   const length = input.length
@@ -260,23 +328,17 @@ function parseLegacy (input: string): DistinguishedName {
     while (pos < length && input.charCodeAt(pos) !== EQUALS) pos++
     if (pos === length) fail(input, 'expected =')
     const type = checkType(input, input.slice(typeStart, pos))
-    pos++
-    let value = ''
-    let run = pos
+    const valueStart = ++pos
     for (; pos < length; pos++) {
       const code = input.charCodeAt(pos)
       if (code === SLASH || code === PLUS) break
       if (code === BACKSLASH) {
-        const next = input.charCodeAt(pos + 1)
-        if (next !== SLASH && next !== PLUS) fail(input, 'a backslash other than \\/ or \\+ (the slash form cannot tell it from data)')
-        value += input.slice(run, pos) + input[pos + 1]
-        run = ++pos + 1
-        continue
+        fail(input, 'a backslash in the slash form: it cannot tell an escape from data (OpenSSL before 3.0, ' +
+          'LibreSSL and BoringSSL write \\ / + raw); use the RFC 2253 form')
       }
       if (code === 0) fail(input, 'NUL in value')
     }
-    value += input.slice(run, pos)
-    rdn.push({ type, value })
+    rdn.push({ type, value: input.slice(valueStart, pos) })
     if (pos === length) break
     if (input.charCodeAt(pos) === SLASH) {
       dn.push(rdn)

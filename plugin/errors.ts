@@ -24,6 +24,12 @@ export const FST_TLS_CERT_AUTH_NO_IDENTITY = createError(
   'FST_TLS_CERT_AUTH_NO_IDENTITY', 'The client certificate carries no usable identity', 403)
 export const FST_TLS_CERT_AUTH_USER_NOT_FOUND = createError(
   'FST_TLS_CERT_AUTH_USER_NOT_FOUND', 'No user matches the client certificate', 403)
+export const FST_TLS_CERT_AUTH_USER_TIMEOUT = createError(
+  'FST_TLS_CERT_AUTH_USER_TIMEOUT', 'The user store did not answer in time', 503)
+export const FST_TLS_CERT_AUTH_BAD_USER = createError(
+  'FST_TLS_CERT_AUTH_BAD_USER', 'findUser or createUser returned something that is not a user', 500)
+export const FST_TLS_CERT_AUTH_SESSION_STORE = createError(
+  'FST_TLS_CERT_AUTH_SESSION_STORE', 'The session store failed or did not answer in time', 503)
 export const FST_TLS_CERT_AUTH_NO_CERTIFICATE = createError(
   'FST_TLS_CERT_AUTH_NO_CERTIFICATE', 'A trusted client certificate is required', 401)
 

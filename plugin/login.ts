@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CertIdentity } from './identity'
-import { FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
+import { withDeadline } from './deadline'
+import { FST_TLS_CERT_AUTH_SESSION_STORE, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
 import type { SaveUser } from './options'
 import type { IdentityReader } from './request-identity'
 import type { ResolveUser } from './resolver'
@@ -10,6 +11,7 @@ export interface LoginConfig {
   loginRedirectUrl: string
   sessionKey: string
   saveUser?: SaveUser
+  storeTimeout: number
 }
 
 /**
@@ -19,12 +21,39 @@ export interface LoginConfig {
 interface AnySession {
   regenerate: () => unknown
   set: (key: string, value: unknown) => void
+  /** @fastify/session's: removes the session from its store. */
+  destroy?: () => Promise<void>
   cookie?: { secure?: unknown }
 }
 
-function sessionOf (request: FastifyRequest): AnySession | undefined {
+function sessionOf (request: FastifyRequest): AnySession | null | undefined {
   // Typed by whichever session plugin the application registered, if any: read as the common part.
-  return (request as unknown as { session?: AnySession }).session
+  return (request as unknown as { session?: AnySession | null }).session
+}
+
+/** No session for this request: the session plugin then writes nothing and sets no cookie. */
+function dropSession (request: FastifyRequest): void {
+  if (sessionOf(request) != null) (request as unknown as { session: null }).session = null
+}
+
+/**
+ * A client that went away before its login was answered must not leave a session in the store
+ * that no cookie will ever name: remove it when the response was not delivered.
+ */
+function removeIfUndelivered (request: FastifyRequest, reply: FastifyReply): void {
+  let delivered = false
+  const remove = (): void => {
+    if (delivered) return
+    const session = sessionOf(request)
+    dropSession(request)
+    session?.destroy?.().catch((error: Error) => request.log.warn({ reason: error.message }, 'client certificate login: an undelivered session could not be removed'))
+  }
+  if (reply.raw.destroyed) {
+    remove()
+    return
+  }
+  reply.raw.once('finish', () => { delivered = true })
+  reply.raw.once('close', remove)
 }
 
 /**
@@ -76,6 +105,27 @@ function pathOf (url: string): string {
 /** The onRequest hook of the login URL: certificate → user → kept (session or saveUser) → redirect. */
 export function loginHook (config: LoginConfig, identities: IdentityReader, resolveUser: ResolveUser) {
   const saveUser = config.saveUser ?? sessionSaver(config.sessionKey)
+  const { storeTimeout } = config
+
+  /**
+   * saveUser within storeTimeout. The default session step that fails or hangs answers 503, and
+   * its session is dropped from the request so that no cookie points to a session never stored.
+   */
+  async function keepUser (request: FastifyRequest, reply: FastifyReply, user: unknown, identity: CertIdentity): Promise<void> {
+    try {
+      await withDeadline(Promise.resolve().then(() => saveUser(request, reply, user)), storeTimeout,
+        () => new FST_TLS_CERT_AUTH_SESSION_STORE())
+    } catch (error) {
+      const timedOut = error instanceof FST_TLS_CERT_AUTH_SESSION_STORE
+      // saveUser's own failure is the application's error to answer; a timeout, or the session step's, is ours.
+      if (config.saveUser !== undefined && !timedOut) throw error
+      request.log.error({ username: identity.username, reason: timedOut ? `no answer within ${storeTimeout} ms` : (error as Error).message },
+        'client certificate login: the user could not be kept')
+      dropSession(request)
+      throw timedOut ? error : new FST_TLS_CERT_AUTH_SESSION_STORE()
+    }
+  }
+
   return async function certificateLogin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (pathOf(request.url) !== config.loginUrl) return
     const result = await identities.accepted(request)
@@ -89,7 +139,13 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
       request.log.warn({ username: identity.username }, 'client certificate login refused: no such user')
       throw new FST_TLS_CERT_AUTH_USER_NOT_FOUND()
     }
-    await saveUser(request, reply, user)
+    if (reply.raw.destroyed) {
+      request.log.info({ username: identity.username }, 'client certificate login abandoned: the client went away')
+      dropSession(request)
+      return
+    }
+    await keepUser(request, reply, user, identity)
+    removeIfUndelivered(request, reply)
     request.log.info({ username: identity.username, source: identity.source }, 'client certificate login')
     warnIfCookieCannotStick(request, identity)
     // A saveUser that answered itself (its own redirect) has the last word.

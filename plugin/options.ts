@@ -58,6 +58,10 @@ export interface LoginOptions {
   sessionKey?: string
   /** Keep the user your own way (Passport, a JWT cookie…); then no session plugin is needed. */
   saveUser?: SaveUser
+  /** Milliseconds a findUser or createUser call may take before the login answers 503. Default 10 000. */
+  userTimeout?: number
+  /** Milliseconds the session step (or saveUser) may take before the login answers 503. Default 10 000. */
+  storeTimeout?: number
 }
 
 /** `autoCreate: true` needs `findUser` and `createUser`. */
@@ -74,6 +78,8 @@ export interface NoLoginOptions {
   autoCreate?: never
   sessionKey?: never
   saveUser?: never
+  userTimeout?: never
+  storeTimeout?: never
 }
 
 export interface HeaderSourceOptions {
@@ -130,6 +136,8 @@ export interface Config {
   createUser?: CreateUser
   sessionKey: string
   saveUser?: SaveUser
+  userTimeout: number
+  storeTimeout: number
   source: 'headers' | 'tls' | CustomSourceFunction
   headers: HeaderSet
   xfccElement: 'first' | 'last'
@@ -143,7 +151,7 @@ export interface Config {
 // Options Fastify itself passes to every plugin.
 const FASTIFY_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 // Options that act only on the login.
-const LOGIN_OPTIONS = ['loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey', 'saveUser'] as const
+const LOGIN_OPTIONS = ['loginRedirectUrl', 'autoCreate', 'findUser', 'createUser', 'sessionKey', 'saveUser', 'userTimeout', 'storeTimeout'] as const
 const KNOWN_OPTIONS = new Set<string>([
   'loginUrl', ...LOGIN_OPTIONS,
   'source', 'preset', 'headers', 'xfccElement', 'username', 'accept', 'trustedProxies', 'debug', 'debugFakeHeaders'
@@ -256,25 +264,35 @@ function readPolicy (accept: AcceptOptions | undefined): Policy {
   }
 }
 
-/** The option, or the loopback default; an empty list, which no certificate could ever pass, is refused. */
-function readTrustedProxies (value: TrustedProxies | undefined): TrustedProxies {
-  if (value === undefined) return 'loopback' // a LAN host, a container or a pod is no proxy of ours until named
-  if ((typeof value === 'string' || Array.isArray(value)) && value.length === 0) {
-    bad('trustedProxies', 'an empty list trusts no peer, so no certificate could ever arrive; leave it out to trust loopback')
+/** A bound on a call that may wait on I/O: from 1 ms to 10 minutes, 10 s by default. */
+function milliseconds (value: number | undefined, name: string): number {
+  const ms = optional(value, 10_000, name, 'number')
+  if (!Number.isInteger(ms) || ms < 1 || ms > 600_000) bad(name, 'expected whole milliseconds from 1 to 600000')
+  return ms
+}
+
+/**
+ * Which peers may send certificate headers: loopback unless named (a LAN host, a container or a
+ * pod is no proxy of ours until the application says so). An empty list, which no certificate could
+ * ever pass, is refused; an entry proxy-addr cannot read gets a hint.
+ */
+function readTrust (value: TrustedProxies | undefined): TrustCheck {
+  if (value === undefined || typeof value === 'function') return compileTrust(value ?? 'loopback')
+  if (typeof value !== 'string' && !Array.isArray(value)) bad('trustedProxies', 'expected addresses and ranges, a list of them, or a function')
+  if (value.length === 0) bad('trustedProxies', 'an empty list trusts no peer, so no certificate could ever arrive; leave it out to trust loopback')
+  try {
+    return compileTrust(value)
+  } catch (error) {
+    return bad('trustedProxies', (error as Error).message + trustHint(value))
   }
-  return value
 }
 
 /** What the user probably meant by a trustedProxies entry that proxy-addr cannot read. */
-function trustHint (value: unknown): string {
-  const entries = typeof value === 'string' ? value.split(',').map((part) => part.trim()) : Array.isArray(value) ? value : []
-  for (const entry of entries) {
-    if (typeof entry !== 'string') continue
+function trustHint (value: string | string[]): string {
+  for (const entry of (typeof value === 'string' ? value.split(',') : value).map((part) => String(part).trim())) {
     if (entry.toLowerCase() === 'localhost') return ' (did you mean "loopback"?)'
-    if (entry.includes('://')) {
-      const host = URL.canParse(entry) ? new URL(entry).hostname.replace(/^\[|\]$/g, '') : ''
-      if (host !== '') return ` (did you mean ${JSON.stringify(host)}? trustedProxies takes addresses and ranges, not URLs)`
-    }
+    const host = URL.canParse(entry) ? new URL(entry).hostname.replace(/^\[|\]$/g, '') : ''
+    if (host !== '') return ` (did you mean ${JSON.stringify(host)}? trustedProxies takes addresses and ranges, not URLs)`
   }
   return ''
 }
@@ -322,15 +340,10 @@ export function readOptions (pluginOptions: TlsCertAuthOptions, nodeEnv: string 
   if (sessionKey === '') bad('sessionKey', 'expected a non-empty string')
   const saveUser = optional(options.saveUser, undefined, 'saveUser', 'function')
   if (saveUser !== undefined && options.sessionKey !== undefined) bad('sessionKey', 'saveUser keeps the user, so sessionKey is never used')
+  const userTimeout = milliseconds(options.userTimeout, 'userTimeout')
+  const storeTimeout = milliseconds(options.storeTimeout, 'storeTimeout')
 
-  let trusted: TrustCheck
-  try {
-    // Loopback only: a LAN host, a container or a pod on a private network is no proxy of ours
-    // until the application says so.
-    trusted = compileTrust(readTrustedProxies(options.trustedProxies))
-  } catch (error) {
-    bad('trustedProxies', (error as Error).message + trustHint(options.trustedProxies))
-  }
+  const trusted = readTrust(options.trustedProxies)
 
   const debug = optional(options.debug, false, 'debug', 'boolean')
   if (debug && !DEBUG_ENVIRONMENTS.has(nodeEnv as string)) {
@@ -375,6 +388,8 @@ export function readOptions (pluginOptions: TlsCertAuthOptions, nodeEnv: string 
     createUser,
     sessionKey,
     saveUser,
+    userTimeout,
+    storeTimeout,
     source,
     headers: readHeaders(options.preset, options.headers),
     xfccElement,

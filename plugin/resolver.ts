@@ -1,13 +1,15 @@
 import type { FastifyRequest } from 'fastify'
+import { withDeadline } from './deadline'
+import { FST_TLS_CERT_AUTH_BAD_USER, FST_TLS_CERT_AUTH_USER_TIMEOUT } from './errors'
 import type { CertIdentity } from './identity'
-
-export type FindUser = (identity: CertIdentity, request: FastifyRequest) => unknown
-export type CreateUser = (identity: CertIdentity, request: FastifyRequest) => unknown
+import type { CreateUser, FindUser } from './options'
 
 export interface ResolverOptions {
   findUser?: FindUser
   createUser?: CreateUser
   autoCreate: boolean
+  /** Milliseconds a findUser or createUser call may take. */
+  userTimeout: number
 }
 
 export type ResolveUser = (identity: CertIdentity, request: FastifyRequest) => Promise<unknown>
@@ -16,30 +18,47 @@ export type ResolveUser = (identity: CertIdentity, request: FastifyRequest) => P
  * The application user for an identity, or null. Without `findUser` the user is the identity's
  * plain `{ username, dn }`. With `autoCreate`, a missing user is created; concurrent first logins
  * of one user in this process share one creation, and when creation fails (another process won a
- * unique-constraint race) the user is looked up once more before the error stands.
+ * unique-constraint race) the user is looked up once more before the error stands. Each call is
+ * bounded by `userTimeout`, and what it returns must be an object or nothing.
  */
-export function createResolver ({ findUser, createUser, autoCreate }: ResolverOptions): ResolveUser {
+export function createResolver ({ findUser, createUser, autoCreate, userTimeout }: ResolverOptions): ResolveUser {
   if (findUser === undefined) {
     return async (identity) => ({ username: identity.username, dn: identity.dn })
   }
+  const find = findUser
+  // The options guarantee createUser with autoCreate.
+  const make = autoCreate ? createUser : undefined
   const creating = new Map<string, Promise<unknown>>()
 
-  async function create (identity: CertIdentity, request: FastifyRequest): Promise<unknown> {
+  async function ask (name: 'findUser' | 'createUser', fn: FindUser, identity: CertIdentity, request: FastifyRequest): Promise<unknown> {
+    const user = await withDeadline(Promise.resolve().then(() => fn(identity, request)), userTimeout, () => {
+      request.log.error({ username: identity.username }, `client certificate login: ${name} did not answer within ${userTimeout} ms`)
+      return new FST_TLS_CERT_AUTH_USER_TIMEOUT()
+    })
+    if (user != null && (typeof user !== 'object' || Array.isArray(user))) {
+      request.log.error({ username: identity.username },
+        `client certificate login: ${name} returned ${Array.isArray(user) ? 'an array' : `a ${typeof user}`}, not a user object or null`)
+      throw new FST_TLS_CERT_AUTH_BAD_USER()
+    }
+    return user
+  }
+
+  async function create (make: CreateUser, identity: CertIdentity, request: FastifyRequest): Promise<unknown> {
     try {
-      return await (createUser as CreateUser)(identity, request)
+      return await ask('createUser', make, identity, request)
     } catch (error) {
-      const existing = await (findUser as FindUser)(identity, request)
+      const existing = await ask('findUser', find, identity, request)
       if (existing != null) return existing
       throw error
     }
   }
 
   return async function resolveUser (identity, request) {
-    const user = await findUser(identity, request)
-    if (user != null || !autoCreate) return user ?? null
+    const user = await ask('findUser', find, identity, request)
+    if (user != null || make === undefined) return user ?? null
     let pending = creating.get(identity.username)
     if (pending === undefined) {
-      pending = create(identity, request).finally(() => creating.delete(identity.username))
+      pending = create(make, identity, request).finally(() => creating.delete(identity.username))
       creating.set(identity.username, pending)
     }
     return (await pending) ?? null

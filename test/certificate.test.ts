@@ -7,6 +7,7 @@ import { children, decodeOid, decodeString, decodeTime, expectTag, readTlv } fro
 import { readCertificate, readName } from '../plugin/certificate'
 import { formatDN, parseDN, sameDN } from '../plugin/dn'
 import { createPki } from './e2e/lib/pki'
+import * as der from './helpers/der'
 
 test('certificates are read from their DER: names, SANs of every kind, EKU, dates', async (t) => {
   const pki = await createPki()
@@ -96,4 +97,72 @@ test('formatDN writes RFC 4514 that parseDN reads back, and sameDN compares RDNs
   t.ok(sameDN(parseDN('CN=a+UID=b,O=x'), parseDN('UID=b+CN=a,O=x')))
   t.notOk(sameDN(parseDN('CN=a,O=x'), parseDN('O=x,CN=a')), 'order of RDNs matters')
   t.notOk(sameDN(parseDN('CN=a'), parseDN('CN=a,O=x')))
+})
+
+// Certificates the openssl CLI will not write: any attribute type, any string type.
+const issuer = der.throwawayIssuer()
+const { publicKey } = der.clientKey()
+const issue = (rdns: der.Attribute[][]) => der.certificate({ subject: der.name(rdns), issuer, publicKey })
+const cnOf = (value: Buffer) => [[{ type: '2.5.4.10', value: der.string(der.TAGS.utf8, 'Example') }], [{ type: '2.5.4.3', value }]]
+
+test('a CN of every string type OpenSSL prints as text reads the same from DER and from #hex', async (t) => {
+  for (const [type, text] of [
+    ['utf8', 'Jürgen € \u{1f600}'],
+    ['numeric', '31415'],
+    ['printable', 'Alice Example'],
+    ['teletex', 'Télétex'], // ISO 8859-1 bytes, as OpenSSL reads them
+    ['ia5', 'ia5@example.com'],
+    ['universal', 'Jü\u{1f600}'],
+    ['bmp', 'Jü€']
+  ] as const) {
+    const value = der.string(der.TAGS[type], text)
+    const facts = readCertificate(issue(cnOf(value)))
+    t.same(facts.subject, [[{ type: 'CN', value: text }], [{ type: 'O', value: 'Example' }]], `${type}: from DER`)
+    t.ok(sameDN(facts.subject, parseDN(`CN=#${value.toString('hex')},O=Example`)), `${type}: as #hex, as Go writes it`)
+    t.ok(sameDN(facts.subject, parseDN(formatDN(facts.subject))), `${type}: as RFC 4514 text`)
+  }
+})
+
+test('VisibleString, VideotexString, GraphicString, GeneralString: OpenSSL refuses such a name, and DER and #hex agree', async (t) => {
+  for (const [type, expected] of [
+    ['visible', 'alice'], // OpenSSL would print it as text...
+    ['videotex', '#1505616c696365'], // ...and these as their DER
+    ['graphic', '#1905616c696365'],
+    ['general', '#1b05616c696365']
+  ] as const) {
+    const value = der.string(der.TAGS[type], 'alice')
+    const rdns = cnOf(value)
+    // OpenSSL 3.0 (and so Node, nginx, Apache and HAProxy) does not parse the certificate at all.
+    t.throws(() => readCertificate(issue(rdns)), { code: /^ERR_OSSL_/ }, `${type}: no certificate`)
+    const name = der.name(rdns)
+    t.same(readName(name, readTlv(name, 0))[0], [{ type: 'CN', value: expected }], `${type}: the name read from DER`)
+    t.same(parseDN(`CN=#${value.toString('hex').toUpperCase()}`)[0], [{ type: 'CN', value: expected }], `${type}: the same from #hex`)
+  }
+})
+
+test('attribute types from DER equal every spelling of them in a DN: OpenSSL\'s, Go\'s, the OID', async (t) => {
+  const facts = readCertificate(issue([
+    [{ type: '2.5.4.6', value: der.string(der.TAGS.printable, 'AU') }],
+    [{ type: '1.3.6.1.4.1.311.60.2.1.3', value: der.string(der.TAGS.printable, 'AU') }],
+    [{ type: '2.5.4.10', value: der.string(der.TAGS.utf8, 'Example') }],
+    [{ type: '2.5.4.15', value: der.string(der.TAGS.utf8, 'Private Organization') }],
+    [{ type: '2.5.4.17', value: der.string(der.TAGS.utf8, '3000') }],
+    [{ type: '1.2.840.113549.1.9.2', value: der.string(der.TAGS.ia5, 'host.example') }],
+    [{ type: '2.5.4.5', value: der.string(der.TAGS.printable, '42') }],
+    [{ type: '2.5.4.3', value: der.string(der.TAGS.utf8, 'alice') }]
+  ]))
+  t.same(facts.subject.map(([{ type }]) => type),
+    ['CN', 'serialNumber', 'unstructuredName', 'postalCode', 'businessCategory', 'O', 'jurisdictionC', 'C'])
+  // `openssl x509 -nameopt RFC2253`, nginx's $ssl_client_s_dn, HAProxy's ssl_c_s_dn(,0,rfc2253):
+  const openssl = 'CN=alice,serialNumber=42,unstructuredName=host.example,postalCode=3000,' +
+    'businessCategory=Private Organization,O=Example,jurisdictionC=AU,C=AU'
+  // Go's pkix.Name.String() (Caddy): its own names in upper case, other types as OID=#BER.
+  const go = 'CN=alice,SERIALNUMBER=42,1.2.840.113549.1.9.2=#160c686f73742e6578616d706c65,POSTALCODE=3000,' +
+    '2.5.4.15=#0c1450726976617465204f7267616e697a6174696f6e,O=Example,1.3.6.1.4.1.311.60.2.1.3=#13024155,C=AU'
+  const oids = 'CN=alice,2.5.4.5=42,1.2.840.113549.1.9.2=host.example,2.5.4.17=3000,2.5.4.15=Private Organization,' +
+    'O=Example,jurisdictionCountryName=AU,2.5.4.6=AU'
+  for (const [what, dn] of [['OpenSSL', openssl], ['Go', go], ['OIDs and long names', oids]]) {
+    t.ok(sameDN(facts.subject, parseDN(dn)), `${what}: ${dn}`)
+  }
+  t.notOk(sameDN(facts.subject, parseDN(openssl.replace('postalCode=3000', 'postalCode=3001'))), 'values still count')
 })

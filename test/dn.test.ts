@@ -1,6 +1,8 @@
 import { test } from 'tap'
 import { FST_TLS_CERT_AUTH_BAD_DN, parseDN } from '../index'
 import { canonicalType } from '../plugin/dn'
+import { buildApp, certHeaders } from './helpers/app'
+import { httpGet } from './helpers/http'
 
 const attrs = (input: string, format?: 'auto' | 'rfc4514' | 'legacy') =>
   parseDN(input, format).map((rdn) => rdn.map(({ type, value }) => `${type}=${value}`).join('+'))
@@ -53,23 +55,86 @@ test('#hex values are BER and decode by their string type', async (t) => {
   t.same(attrs('1.2.840.113549.1.9.1=#1611616c696365406578616d706c652e636f6d'), ['emailAddress=alice@example.com'], 'IA5String as Go writes it')
   t.same(attrs('CN=#1e0400e90041'), ['CN=éA'], 'BMPString')
   t.same(attrs('CN=#1c08000000e900000041'), ['CN=éA'], 'UniversalString')
-  t.same(attrs('2.5.4.45=#030200ff'), ['2.5.4.45=#030200ff'], 'other types keep their hex form')
+  t.same(attrs('2.5.4.45=#030200ff'), ['x500UniqueIdentifier=#030200ff'], 'other types keep their hex form')
   const long = 'a'.repeat(200)
   t.same(attrs(`CN=#0c81c8${Buffer.from(long).toString('hex')}`), [`CN=${long}`], 'long-form length')
 })
 
+test('#hex of every string type reads as OpenSSL prints the type, the others as their DER', async (t) => {
+  t.same(attrs('CN=#12053134313539'), ['CN=14159'], 'NumericString')
+  t.same(attrs('CN=#1305416c696365'), ['CN=Alice'], 'PrintableString')
+  t.same(attrs('CN=#1403e9e0fc'), ['CN=éàü'], 'TeletexString: its bytes as ISO 8859-1, as OpenSSL reads them')
+  t.same(attrs('CN=#1605616c696365'), ['CN=alice'], 'IA5String')
+  t.same(attrs('CN=#1a05616c696365'), ['CN=alice'], 'VisibleString')
+  t.same(attrs('CN=#1c0c0000004a000000fc0001f600'), ['CN=Jü\u{1f600}'], 'UniversalString: UCS-4')
+  t.same(attrs('CN=#1e06004a00fc20ac'), ['CN=Jü€'], 'BMPString: UCS-2')
+  for (const tag of ['15', '19', '1b']) {
+    // VideotexString, GraphicString, GeneralString: OpenSSL prints them as `#` and their DER in hex
+    // (upper case); the value is that, in one case.
+    t.same(attrs(`CN=#${tag}05616C696365`), [`CN=#${tag}05616c696365`], `tag 0x${tag} keeps its hex form`)
+  }
+})
+
+test('the value #: OpenSSL writes it unescaped, and it is the one # with no hex after it', async (t) => {
+  // `openssl x509 -nameopt RFC2253` and nginx's $ssl_client_s_dn print the subject O=x, CN=# as
+  // `CN=#,O=x`: OpenSSL escapes a leading `#` unless it is also the last character.
+  t.same(attrs('CN=#,O=x'), ['CN=#', 'O=x'])
+  t.same(attrs('CN=#'), ['CN=#'])
+  t.same(attrs('CN = # , O = x'), ['CN=#', 'O=x'], 'spaces around it')
+  t.same(attrs('CN=#+UID=7'), ['CN=#+UID=7'], 'in a multi-valued RDN')
+  t.same(attrs('CN=\\#'), ['CN=#'], 'escaped, as RFC 4514 writers do')
+  t.same(attrs('CN=\\#0c0161'), ['CN=#0c0161'], 'an escaped leading # is data')
+  t.same(attrs('CN=#0c0161'), ['CN=a'], 'an unescaped leading # starts hex BER')
+  t.same(attrs('CN=a#'), ['CN=a#'], 'not leading: data')
+  for (const bad of ['CN=# x', 'CN=#x', 'CN=#0', 'CN=#,', 'CN=##', 'CN=#\\20']) {
+    t.throws(() => parseDN(bad), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, JSON.stringify(bad))
+  }
+})
+
 test('legacy slash form', async (t) => {
-  t.same(attrs('/CN=a\\/CN=admin/O=x'), ['CN=a/CN=admin', 'O=x'], 'escaped slash')
-  t.same(attrs('/CN=a\\+b/O=c\\/d'), ['CN=a+b', 'O=c/d'])
   t.same(attrs('/CN=a=b'), ['CN=a=b'])
   t.same(attrs('CN=a/b', 'rfc4514'), ['CN=a/b'], 'a slash is plain text in RFC 4514')
   t.same(attrs('/CN=x', 'legacy'), ['CN=x'])
 })
 
+test('the slash form is refused whenever it holds a backslash', async (t) => {
+  // O=Example, OU="x/CN=admin/OU=y\", CN=eve, as OpenSSL 1.1.1, LibreSSL and BoringSSL write it
+  // (`/`, `+` and `\` raw): read with `\/` as an escaped slash, eve would be admin.
+  const forged = '/O=Example/OU=x/CN=admin/OU=y\\/CN=eve'
+  for (const format of ['legacy', 'auto'] as const) {
+    const error = t.throws(() => parseDN(forged, format), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, format) as Error
+    t.match(error.message, /a backslash in the slash form.*use the RFC 2253 form/, `${format}: says why and what to do`)
+  }
+  for (const input of ['/CN=a\\/CN=admin/O=x', '/CN=a\\+b/O=c\\/d', '/CN=a\\', '/CN=\\\\', '/O=x/CN=a\\b']) {
+    t.throws(() => parseDN(input), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, JSON.stringify(input))
+  }
+  t.same(attrs('CN=eve,OU=y\\\\,OU=x/CN=admin,O=Example'), ['CN=eve', 'OU=y\\', 'OU=x/CN=admin', 'O=Example'],
+    'the RFC 2253 form of that name says who it is')
+})
+
+test('a DN header whose last value ended in an escaped space: Node trims it, the plugin restores it', async (t) => {
+  const { app } = await buildApp()
+  t.teardown(() => app.close())
+  const certUser = async (dn: string) => (await app.inject({ url: '/whoami', headers: certHeaders(dn) })).json().certUser
+  t.match(await certUser('CN=alice\\'), { username: 'alice ', dn: 'CN=alice\\ ' }, 'a lone backslash at the end was \\ ')
+  t.match(await certUser('O=x\\ ,CN=alice\\'), { username: 'alice ' }, 'only at the very end')
+  t.match(await certUser('CN=a\\\\\\'), { username: 'a\\ ' }, 'an odd run: the last backslash escaped a space')
+  t.match(await certUser('CN=alice\\\\'), { username: 'alice\\' }, 'an even run is escaped backslashes: nothing to restore')
+  t.equal(await certUser('/CN=alice\\'), null, 'the slash form has no escapes to restore: refused')
+  t.match(await certUser('CN=#'), { username: '#' }, 'the value #')
+  t.throws(() => parseDN('CN=alice\\'), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, 'parseDN itself stays strict')
+
+  // Over a real socket: what the proxy sends, and what Node makes of it.
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number } // listening on TCP: an address, not a pipe name
+  const response = await httpGet(`http://127.0.0.1:${port}/whoami`, certHeaders('CN=alice\\ '))
+  t.match(JSON.parse(response.body).certUser, { username: 'alice ', dn: 'CN=alice\\ ' }, 'sent as CN=alice\\ , read as alice and a space')
+})
+
 test('invalid input throws a coded error and never guesses', async (t) => {
   const bad = [
     'CN', 'CN=a,', 'CN=a,,O=b', '=a', 'C N=a', '1.=a', '01.2=a', 'OID.2.5.4.3=a', 'CN=a;O=b', 'CN="quoted"',
-    'CN=a<b', 'CN=a\\', 'CN=a\\x', 'CN=\\zz', 'CN=\\C3', 'CN=\\C3\\28', 'CN=#', 'CN=#0', 'CN=#zz', 'CN=#0c05616c6963',
+    'CN=a<b', 'CN=a\\', 'CN=a\\x', 'CN=\\zz', 'CN=\\C3', 'CN=\\C3\\28', 'CN=#x', 'CN=#0', 'CN=#zz', 'CN=#0c05616c6963',
     'CN=#0c80', 'CN=#0c85', 'CN=#0c02c328', 'CN=#1e03000041', 'CN=#1e02d800', 'CN=#1c0400110000', 'CN=#0c0161 x',
     'CN=a\0', 'CN=a+', '/', '/CN', '/CN=a/', '/CN=a+', '//CN=a', '/CN=a\\q', '/CN=\\xZZ', '/CN=\\xC3', '/CN=a\0',
     '/CN=\\xC3\\/', '/CN=\\x61dmin', '/O=a\\\\/UID=admin', '/CN=a\\=b', '/CN=J\\xC3\\xBCrgen', 'CN=#0c016161', 'CN=x'

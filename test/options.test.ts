@@ -94,6 +94,10 @@ test('trustedProxies: hints for a host name or a URL, and an empty list is refus
   await rejects(t, { trustedProxies: 'https://[fd00::1]/' }, code, /did you mean "fd00::1"/)
   await rejects(t, { trustedProxies: [] }, code, /trustedProxies: an empty list trusts no peer/)
   await rejects(t, { trustedProxies: '' }, code, /trustedProxies: an empty list trusts no peer/)
+  await rejects(t, { trustedProxies: [5] }, code, /trustedProxies: .*$/)
+  await rejects(t, { trustedProxies: 'mailto:' }, code, /trustedProxies: [^(]*$/)
+  await rejects(t, { trustedProxies: 7 }, code, /trustedProxies: expected addresses and ranges/)
+  await rejects(t, { saveUser: () => {}, sessionKey: 'account' }, code, /sessionKey: saveUser keeps the user/)
 })
 
 test('registering the plugin twice is this plugin\'s own error', async (t) => {

@@ -3,7 +3,8 @@
 
 import { test, type Test } from 'tap'
 import { decodeTime, readTlv } from '../plugin/asn1'
-import { formatDN, parseDN, sameDN } from '../plugin/dn'
+import { ATTRIBUTE_TYPES } from '../plugin/attribute-types'
+import { canonicalType, formatDN, parseDN, sameDN } from '../plugin/dn'
 import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/sources/encodings'
 import { createPki } from './e2e/lib/pki'
 
@@ -47,6 +48,36 @@ test('escaped bytes are read as UTF-8 exactly as TextDecoder reads them', async 
     checkEscapes(t, bytes)
   }
   t.pass('every sequence read as TextDecoder reads it')
+})
+
+test('attribute types: a spelling found as written gives what the case-insensitive reading gives', async (t) => {
+  // canonicalType finds OpenSSL's spellings as written (and in lower case) without lower-casing;
+  // any other case goes the slow way. Both must agree, but for the kept name UID, exactly so written.
+  const descr = /^[A-Za-z][A-Za-z0-9-]*$/
+  // The type a DN with this spelling has, or null when it is refused (ambiguous).
+  const read = (spelling: string): string | null => {
+    try {
+      return parseDN(`${spelling}=x`)[0][0].type
+    } catch {
+      return null
+    }
+  }
+  let checked = 0
+  for (const names of Object.values(ATTRIBUTE_TYPES)) {
+    for (const spelling of names) {
+      if (!descr.test(spelling)) continue
+      // Alternating case: no table spelling is written so, so this one is looked up lower-cased.
+      const slow = [...spelling].map((char, i) => i % 2 === 0 ? char.toLowerCase() : char.toUpperCase()).join('')
+      const expected = read(slow)
+      for (const fast of [spelling, spelling.toLowerCase(), spelling.toUpperCase()]) {
+        if (fast === 'UID') continue
+        if (read(fast) !== expected) t.fail(`${fast}: ${read(fast)}, ${slow}: ${expected}`)
+        if (expected !== null && canonicalType(fast) !== expected) t.fail(`canonicalType(${fast}): ${canonicalType(fast)}`)
+        checked++
+      }
+    }
+  }
+  t.ok(checked > 3000, `${checked} spellings`)
 })
 
 test('sameDN: RDN keys as JSON, whatever the shape', async (t) => {

@@ -23,7 +23,11 @@ async function startInstance (t: Test, redis: RunningRedis, instance: string): P
     url: redis.url,
     // While Redis is away a command fails at once instead of waiting in a queue for it to come back.
     disableOfflineQueue: true,
+    // A Redis that stops answering (paused, overloaded, a dead link that keeps the TCP connection)
+    // fails the command after socketTimeout; the pings keep a healthy idle connection from timing out.
+    pingInterval: 200,
     socket: {
+      socketTimeout: 800,
       connectTimeout: 1000,
       // Retry soon and often: logins work again shortly after Redis is back.
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 500)
@@ -80,6 +84,31 @@ t.test('two instances, one Redis', {
     const seen = await usersSeen(site, cookie)
     t.same([...seen.keys()].sort(), INSTANCES, 'both instances answered')
     for (const [instance, users] of seen) t.same([...users], [null], `instance ${instance} sees nobody`)
+  })
+
+  await t.test('Redis paused (SIGSTOP): logins answer 5xx within the bound, no cookie, then work again', async (t) => {
+    const earlier = await expectLogin(t, site, { identity: pki.alice }, 'alice, before the pause')
+    redis.pause()
+    try {
+      for (const [what, cookie, status] of [['no session yet', null, 503], ['a session from before', earlier, 500]] as const) {
+        const started = Date.now()
+        const login = await visit(site, LOGIN_URL, { identity: pki.alice, cookie })
+        const took = Date.now() - started
+        t.equal(login.status, status, `${what}: HTTP ${login.status}`)
+        if (status === 503) t.equal(JSON.parse(login.body).code, 'FST_TLS_CERT_AUTH_SESSION_STORE', `${what}: the plugin's coded error`)
+        t.equal(sessionCookieOf(login.headers['set-cookie']), null, `${what}: no session cookie`)
+        t.ok(took < 3000, `${what}: answered in ${took} ms`)
+      }
+    } finally {
+      redis.resume()
+    }
+    const deadline = Date.now() + 5000
+    let status = 0
+    while (status !== 302 && Date.now() < deadline) {
+      status = (await visit(site, LOGIN_URL, { identity: pki.alice })).status
+      if (status !== 302) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    t.equal(status, 302, 'after SIGCONT the next login works')
   })
 
   await t.test('Redis gone: logins fail fast with a 5xx and no cookie, and the app keeps answering', async (t) => {

@@ -1,0 +1,150 @@
+// Nothing half-written, nothing left hanging: session stores and user stores that fail, throw, hang
+// or answer nonsense, and clients that leave in the middle of a login.
+
+import cookie from '@fastify/cookie'
+import session, { MemoryStore } from '@fastify/session'
+import Fastify from 'fastify'
+import { request as httpRequest } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Writable } from 'node:stream'
+import { test } from 'tap'
+import tlsCertAuth from '../index'
+import { certHeaders, logged, SECRET, type LogLine } from './helpers/app'
+
+// The store API passes any session value through.
+type Callback = (error?: Error | null, value?: any) => void
+type Fault = 'fails' | 'throws' | 'hangs' | null
+
+/** @fastify/session's MemoryStore, with a fault that a test switches on and off per operation. */
+class FaultyStore extends MemoryStore {
+  faults: Record<'get' | 'set' | 'destroy', Fault> = { get: null, set: null, destroy: null }
+  sessions = new Map<string, unknown>()
+  private fault (operation: 'get' | 'set' | 'destroy', callback: Callback, work: () => void): void {
+    const fault = this.faults[operation]
+    if (fault === 'throws') throw new Error(`${operation} threw`)
+    if (fault === 'fails') { callback(new Error(`${operation} failed`)); return }
+    if (fault === 'hangs') return
+    work()
+  }
+
+  override get (id: string, callback: Callback): void { this.fault('get', callback, () => callback(null, this.sessions.get(id))) }
+  override set (id: string, value: unknown, callback: Callback): void { this.fault('set', callback, () => { this.sessions.set(id, value); callback() }) }
+  override destroy (id: string, callback: Callback): void { this.fault('destroy', callback, () => { this.sessions.delete(id); callback() }) }
+}
+
+async function appWith (plugin: tlsCertAuth.LoginOptions & tlsCertAuth.AutoCreateOptions = {}) {
+  const logs: LogLine[] = []
+  const stream = new Writable({ write (chunk, _encoding, done) { logs.push(JSON.parse(chunk.toString())); done() } })
+  const store = new FaultyStore()
+  const app = Fastify({ logger: { level: 'info', stream } })
+  await app.register(cookie)
+  await app.register(session, { secret: SECRET, store, cookie: { secure: 'auto' }, saveUninitialized: false })
+  await app.register(tlsCertAuth, { storeTimeout: 200, userTimeout: 200, ...plugin })
+  app.get('/me', async (request) => ({ user: request.session.get('user' as 'cookie') ?? null }))
+  return { app, store, logs }
+}
+
+const LOGIN = '/accounts/login/'
+const login = { url: LOGIN, headers: certHeaders('CN=alice') }
+
+test('a session store whose set or destroy fails, throws or hangs: 503 within the bound, no cookie, then recovery', async (t) => {
+  for (const operation of ['set', 'destroy'] as const) {
+    for (const fault of ['fails', 'throws', 'hangs'] as const) {
+      const what = `${operation} ${fault}`
+      const { app, store, logs } = await appWith()
+      store.faults[operation] = fault
+      const started = Date.now()
+      const response = await app.inject(login)
+      t.equal(response.statusCode, 503, `${what}: 503`)
+      t.equal(response.json().code, 'FST_TLS_CERT_AUTH_SESSION_STORE', `${what}: its code`)
+      t.ok(Date.now() - started < 1500, `${what}: answered within the bound (${Date.now() - started} ms)`)
+      t.notOk(response.headers['set-cookie'], `${what}: no cookie that points to nothing`)
+      t.ok(logged(logs, 'could not be kept').length === 1, `${what}: logged with the reason`)
+      t.equal([...store.sessions.values()].filter((stored) => JSON.stringify(stored).includes('alice')).length, 0, `${what}: no user stored`)
+
+      store.faults[operation] = null
+      const again = await app.inject(login)
+      t.equal(again.statusCode, 302, `${what}: the next login after recovery works`)
+      const me = await app.inject({ url: '/me', headers: { cookie: String(again.headers['set-cookie']).split(';')[0] } })
+      t.same(me.json().user, { username: 'alice', dn: 'CN=alice' }, `${what}: and its session holds the user`)
+    }
+  }
+})
+
+test('a session store whose get fails: the session plugin answers 5xx, with no cookie', async (t) => {
+  const { app, store } = await appWith()
+  const first = await app.inject(login)
+  const cookieHeader = String(first.headers['set-cookie']).split(';')[0]
+  store.faults.get = 'fails'
+  const response = await app.inject({ ...login, headers: { ...login.headers, cookie: cookieHeader } })
+  t.equal(response.statusCode, 500)
+  t.notOk(response.headers['set-cookie'])
+  store.faults.get = null
+  t.equal((await app.inject({ ...login, headers: { ...login.headers, cookie: cookieHeader } })).statusCode, 302, 'recovers')
+})
+
+test('findUser or createUser that throws, hangs or answers nonsense: a clear error, logged, no session', async (t) => {
+  const cases: Array<[string, tlsCertAuth.LoginOptions & tlsCertAuth.AutoCreateOptions, number, string | null, RegExp]> = [
+    ['findUser throws', { findUser: () => { throw new Error('database is down') } }, 500, null, /database is down/],
+    ['findUser hangs', { findUser: async () => await new Promise(() => {}) }, 503, 'FST_TLS_CERT_AUTH_USER_TIMEOUT', /findUser did not answer within 200 ms/],
+    ['createUser hangs', { autoCreate: true, findUser: () => null, createUser: async () => await new Promise(() => {}) }, 503, 'FST_TLS_CERT_AUTH_USER_TIMEOUT', /createUser did not answer/],
+    ['findUser returns a number', { findUser: () => 42 }, 500, 'FST_TLS_CERT_AUTH_BAD_USER', /findUser returned a number, not a user object or null/],
+    ['findUser returns a string', { findUser: async () => 'alice' }, 500, 'FST_TLS_CERT_AUTH_BAD_USER', /returned a string/],
+    ['createUser returns an array', { autoCreate: true, findUser: () => null, createUser: () => [] }, 500, 'FST_TLS_CERT_AUTH_BAD_USER', /createUser returned an array/]
+  ]
+  for (const [what, options, status, code, reason] of cases) {
+    const { app, store, logs } = await appWith(options)
+    const response = await app.inject(login)
+    t.equal(response.statusCode, status, `${what}: ${status}`)
+    if (code !== null) t.equal(response.json().code, code, `${what}: ${code}`)
+    t.notOk(response.headers['set-cookie'], `${what}: no cookie`)
+    t.equal(store.sessions.size, 0, `${what}: no session written`)
+    t.ok(logs.some((line) => line.level >= 50 && reason.test(JSON.stringify(line))), `${what}: logged`)
+  }
+})
+
+test('the bounds are options, checked at registration', async (t) => {
+  for (const value of [0, -1, 1.5, 600_001, '100']) {
+    await t.rejects(async () => { await (await appWith({ userTimeout: value as number })).app.ready() }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /userTimeout/ })
+    await t.rejects(async () => { await (await appWith({ storeTimeout: value as number })).app.ready() }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /storeTimeout/ })
+  }
+})
+
+test('saveUser: its own failure is the application\'s error; a hang is bounded', async (t) => {
+  const failing = Fastify()
+  await failing.register(tlsCertAuth, { saveUser: () => { throw Object.assign(new Error('no'), { statusCode: 418 }) } })
+  t.equal((await failing.inject(login)).statusCode, 418)
+  const hanging = Fastify()
+  await hanging.register(tlsCertAuth, { storeTimeout: 100, saveUser: async () => await new Promise(() => {}) })
+  const response = await hanging.inject(login)
+  t.equal(response.statusCode, 503)
+  t.equal(response.json().code, 'FST_TLS_CERT_AUTH_SESSION_STORE')
+})
+
+/** A login over a real socket that the client abandons after `leaveAfter` ms. */
+async function abandonedLogin (port: number, leaveAfter: number): Promise<void> {
+  const req = httpRequest({ host: '127.0.0.1', port, path: LOGIN, headers: certHeaders('CN=alice') })
+  req.on('error', () => {})
+  req.end()
+  await sleep(leaveAfter)
+  req.destroy()
+}
+
+test('a client that leaves in the middle of a login leaves no session behind', async (t) => {
+  for (const [where, slow] of [['while the user is looked up', 'findUser'], ['while the session is stored', 'store']] as const) {
+    const { app, store, logs } = await appWith({
+      findUser: async (identity) => { if (slow === 'findUser') await sleep(150); return { username: identity.username } }
+    })
+    if (slow === 'store') {
+      const set = store.set.bind(store)
+      store.set = (id, value, callback) => { setTimeout(() => set(id, value, callback), 150) }
+    }
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as { port: number }
+    await abandonedLogin(port, 50)
+    await sleep(600)
+    t.equal(store.sessions.size, 0, `${where}: no session in the store`)
+    t.equal(logged(logs, 'client certificate login').filter((line) => line.msg === 'client certificate login').length <= 1, true)
+    await app.close()
+  }
+})
