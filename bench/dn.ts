@@ -2,7 +2,7 @@
 // neither unescapes nor validates, so nothing correct can be faster by much).
 
 import { strict as assert } from 'node:assert'
-import { attributeValues, parseDN } from '../dist/plugin/dn'
+import { attributeValues, parseDN } from '../dist/plugin/parse/dn'
 import type { BenchCase } from './harness'
 
 // No type declarations ship with @ldapjs/dn; the bench needs only this much of it.

@@ -1,6 +1,6 @@
 import type { FastifyRequest, RawRequestDefaultExpression, RawServerBase, RouteGenericInterface } from 'fastify'
 import { FST_TLS_CERT_AUTH_NO_CERTIFICATE } from './errors'
-import type { IdentityReader } from './request-identity'
+import type { IdentityReader } from './identity-reader'
 
 /** A request of any server Fastify runs: HTTP/1, HTTPS or HTTP/2. */
 export type AnyServerRequest = FastifyRequest<RouteGenericInterface, RawServerBase, RawRequestDefaultExpression<RawServerBase>>

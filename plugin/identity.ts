@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
-import { readCertificate, type CertificateFacts, type SubjectAltName } from './certificate'
-import { attributeValues, formatDN, parseDN, sameDN, type DistinguishedName, type DnFormat } from './dn'
+import { readCertificate, type CertificateFacts, type SubjectAltName } from './parse/certificate'
+import { attributeValues, formatDN, parseDN, sameDN, type DistinguishedName, type DnFormat } from './parse/dn'
 import { FST_TLS_CERT_AUTH_NO_IDENTITY } from './errors'
 import type { RawCertificate } from './sources/types'
 

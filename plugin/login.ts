@@ -3,7 +3,7 @@ import type { CertIdentity } from './identity'
 import { withDeadline } from './deadline'
 import { FST_TLS_CERT_AUTH_SESSION_STORE, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
 import type { SaveUser } from './options'
-import type { IdentityReader } from './request-identity'
+import type { IdentityReader } from './identity-reader'
 import type { ResolveUser } from './resolver'
 
 export interface LoginConfig {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto'
-import { fingerprint } from './certificate'
-import { sameDN, type DistinguishedName } from './dn'
+import { fingerprint } from './parse/certificate'
+import { sameDN, type DistinguishedName } from './parse/dn'
 import {
   FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED,
   FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED,

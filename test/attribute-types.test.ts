@@ -2,8 +2,8 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { test } from 'tap'
-import { ATTRIBUTE_TYPES } from '../plugin/attribute-types'
-import { canonicalType, parseDN } from '../plugin/dn'
+import { ATTRIBUTE_TYPES } from '../plugin/parse/attribute-types'
+import { canonicalType, parseDN } from '../plugin/parse/dn'
 import { generateTable, OBJ_MAC_H, readObjMac, renderTable, TABLE_FILE } from './tools/attribute-types'
 
 // What identity.subject has always called these types, and their other spellings.
@@ -57,7 +57,7 @@ function caseVariants (spelling: string): string[] {
 test('the committed table is what the generator makes of OpenSSL\'s obj_mac.h', {
   skip: existsSync(OBJ_MAC_H) || process.env.CI === 'true' ? false : `${OBJ_MAC_H} not found (apt-get install libssl-dev): the table cannot be checked`
 }, async (t) => {
-  t.equal(readFileSync(TABLE_FILE, 'utf8'), generateTable(), 'plugin/attribute-types.ts is out of date: run `npm run attribute-types`')
+  t.equal(readFileSync(TABLE_FILE, 'utf8'), generateTable(), 'plugin/parse/attribute-types.ts is out of date: run `npm run attribute-types`')
 })
 
 test('the generator: nested OBJ_ macros, one name for both, aliases, single arcs, OIDs named twice', async (t) => {

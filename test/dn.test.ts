@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { FST_TLS_CERT_AUTH_BAD_DN, parseDN } from '../index'
-import { canonicalType } from '../plugin/dn'
+import { canonicalType } from '../plugin/parse/dn'
 import { buildApp, certHeaders } from './helpers/app'
 import { httpGet } from './helpers/http'
 

@@ -2,10 +2,10 @@
 // gives, so that being fast never changes what is accepted or what comes out.
 
 import { test, type Test } from 'tap'
-import { decodeTime, readTlv } from '../plugin/asn1'
-import { ATTRIBUTE_TYPES } from '../plugin/attribute-types'
-import { canonicalType, formatDN, parseDN, sameDN } from '../plugin/dn'
-import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/sources/encodings'
+import { decodeTime, readTlv } from '../plugin/parse/asn1'
+import { ATTRIBUTE_TYPES } from '../plugin/parse/attribute-types'
+import { canonicalType, formatDN, parseDN, sameDN } from '../plugin/parse/dn'
+import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/parse/encodings'
 import { createPki } from './e2e/lib/pki'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

@@ -1,7 +1,7 @@
 import { test } from 'tap'
-import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/sources/encodings'
-import { traefikInfoCn } from '../plugin/sources/traefik'
-import { parseXfcc, single } from '../plugin/sources/xfcc'
+import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/parse/encodings'
+import { traefikInfoCn } from '../plugin/parse/traefik'
+import { parseXfcc, single } from '../plugin/parse/xfcc'
 import { createPki } from './e2e/lib/pki'
 import { buildApp } from './helpers/app'
 

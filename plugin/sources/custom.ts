@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { X509Certificate } from 'node:crypto'
-import type { DnFormat } from '../dn'
-import { decodePem } from './encodings'
+import type { DnFormat } from '../parse/dn'
+import { decodePem } from '../parse/encodings'
 import type { CertificateSource, SourceResult } from './types'
 
 /** What a source function of the application returns for a certificate it has verified. */

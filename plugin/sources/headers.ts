@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify'
-import type { HeaderSet } from '../presets'
+import type { HeaderSet } from './presets'
 import type { TrustCheck } from '../trust'
-import { decoders } from './encodings'
-import { traefikInfoCn } from './traefik'
+import { decoders } from '../parse/encodings'
+import { traefikInfoCn } from '../parse/traefik'
 import type { CertificateSource, RawCertificate, SourceResult } from './types'
-import { parseXfcc, single } from './xfcc'
+import { parseXfcc, single } from '../parse/xfcc'
 
 export interface HeaderSourceConfig {
   headers: HeaderSet

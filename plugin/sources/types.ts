@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { DistinguishedName, DnFormat } from '../dn'
+import type { DistinguishedName, DnFormat } from '../parse/dn'
 
 /** What a source saw of the client certificate, before any parsing or policy. */
 export interface RawCertificate {

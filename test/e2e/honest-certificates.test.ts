@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import t, { type Test } from 'tap'
 import type tlsCertAuth from '../../index'
-import { ATTRIBUTE_TYPES } from '../../plugin/attribute-types'
+import { ATTRIBUTE_TYPES } from '../../plugin/parse/attribute-types'
 import * as der from '../helpers/der'
 import { createPki, skipUnlessInstalled, startProxy, type Pki, type ProxyName } from './lib'
 import { LOGIN_URL, startApp } from './lib/app'

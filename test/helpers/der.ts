@@ -2,7 +2,7 @@
 // type, which the openssl CLI will not write (it picks the string type itself), signed by a test CA.
 
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto'
-import { children, readTlv } from '../../plugin/asn1'
+import { children, readTlv } from '../../plugin/parse/asn1'
 
 /** One element: tag, DER length, content. */
 export function tlv (tag: number, content: Uint8Array): Buffer {

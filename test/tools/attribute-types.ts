@@ -1,4 +1,4 @@
-// Writes plugin/attribute-types.ts, OpenSSL's object table (every OID with its short and long name),
+// Writes plugin/parse/attribute-types.ts, OpenSSL's object table (every OID with its short and long name),
 // from OpenSSL's own obj_mac.h: the names nginx, Apache and HAProxy print in a DN are these.
 // `npm run attribute-types` (this file with --write) rewrites the table; test/attribute-types.test.ts
 // fails when the committed table and this generator's output differ.
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const OBJ_MAC_H = '/usr/include/openssl/obj_mac.h'
-export const TABLE_FILE = join(__dirname, '..', '..', 'plugin', 'attribute-types.ts')
+export const TABLE_FILE = join(__dirname, '..', '..', 'plugin', 'parse', 'attribute-types.ts')
 
 export interface OpensslObject { oid: string, shortName: string, longName: string }
 
@@ -83,7 +83,7 @@ function quote (text: string): string {
   return `'${text.replace(/[\\']/g, (char) => '\\' + char)}'`
 }
 
-/** The text of plugin/attribute-types.ts for these objects. */
+/** The text of plugin/parse/attribute-types.ts for these objects. */
 export function renderTable (objects: OpensslObject[]): string {
   const lines = objects.map(({ oid, shortName, longName }) => `  ${quote(oid)}: [${quote(shortName)}, ${quote(longName)}]`)
   return [
@@ -117,10 +117,10 @@ if (require.main === module) {
   if (process.argv.includes('--write')) {
     const old = existsSync(TABLE_FILE) ? readFileSync(TABLE_FILE, 'utf8') : ''
     if (old === table) {
-      console.log('plugin/attribute-types.ts: already up to date')
+      console.log('plugin/parse/attribute-types.ts: already up to date')
     } else {
       writeFileSync(TABLE_FILE, table)
-      console.log('plugin/attribute-types.ts: written')
+      console.log('plugin/parse/attribute-types.ts: written')
     }
   } else {
     process.stdout.write(table)

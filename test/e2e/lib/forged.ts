@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { PRESETS, type PresetName } from '../../../plugin/presets'
+import { PRESETS, type PresetName } from '../../../plugin/sources/presets'
 
 const execFileAsync = promisify(execFile)
 

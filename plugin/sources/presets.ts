@@ -1,5 +1,5 @@
-import type { DnFormat } from './dn'
-import type { CertEncoding } from './sources/encodings'
+import type { DnFormat } from '../parse/dn'
+import type { CertEncoding } from '../parse/encodings'
 
 /** Where a proxy puts what it saw of the client certificate. Header names are lower case. */
 export interface HeaderSet {

@@ -1,6 +1,6 @@
 import { Asn1Error, isStringTag, readTlv, stringAt, type Tlv } from './asn1'
 import { ATTRIBUTE_TYPES } from './attribute-types'
-import { FST_TLS_CERT_AUTH_BAD_DN } from './errors'
+import { FST_TLS_CERT_AUTH_BAD_DN } from '../errors'
 
 export interface DnAttribute { type: string, value: string }
 export type RelativeDistinguishedName = DnAttribute[]
