@@ -5,13 +5,13 @@
 import { strict as assert } from 'node:assert'
 import { X509Certificate } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { buildIdentity, type IdentityResult } from '../dist/plugin/identity'
+import { buildIdentity, type Identified } from '../dist/plugin/identity'
 import { readOptions } from '../dist/plugin/options'
 import type { PresetName } from '../dist/plugin/sources/presets'
 import { identityReader, kIdentityResult } from '../dist/plugin/identity-reader'
 import { headerSource } from '../dist/plugin/sources/headers'
-import type { SourceResult } from '../dist/plugin/sources/types'
-import type { CertFiles, Pki } from '../test/e2e/lib/pki'
+import type { Result } from '../dist/plugin/result'
+import type { CertFiles, Pki } from '../test/helpers/pki'
 import type { BenchCase } from './harness'
 
 /** What any browser request carries besides the proxy's headers: rawHeaders is walked in full. */
@@ -114,10 +114,10 @@ function fakeRequest (proxyHeaders: Record<string, string>): FastifyRequest {
   } as unknown as FastifyRequest
 }
 
-function expectIdentity (result: IdentityResult, leaf: CertFiles, preset: string): void {
+function expectIdentity (result: Result<Identified>, leaf: CertFiles, preset: string): void {
   if (result.status !== 'ok') assert.fail(`${preset}: ${result.status === 'refused' ? result.reason : 'absent'}`)
-  assert.equal(result.identity.username, 'alice', preset)
-  assert.equal(result.identity.fingerprint256, leaf.x509.fingerprint256, preset)
+  assert.equal(result.value.identity.username, 'alice', preset)
+  assert.equal(result.value.identity.fingerprint256, leaf.x509.fingerprint256, preset)
 }
 
 export function certificateCases (pki: Pki): BenchCase[] {
@@ -129,10 +129,10 @@ export function certificateCases (pki: Pki): BenchCase[] {
     const config = readOptions(cert === undefined ? { preset } : { preset, headers: { cert } }, undefined)
     const source = headerSource(config)
     const request = fakeRequest(proxyHeaders)
-    const extract = (): IdentityResult => {
-      const found: SourceResult = source(request)
-      if (found.status !== 'present') return { status: 'absent' }
-      return buildIdentity(found.raw, config.username)
+    const extract = (): Result<Identified> => {
+      const found = source(request)
+      if (found.status !== 'ok') return found
+      return buildIdentity(found.value, config.username)
     }
     expectIdentity(extract(), leaf, preset)
 

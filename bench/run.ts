@@ -8,7 +8,7 @@
 
 import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { createPki } from '../test/e2e/lib/pki'
+import { createPki } from '../test/helpers/pki'
 import { certificateCases } from './certificate'
 import { dnCases } from './dn'
 import { formatOps, printTable, runCase, type BenchCase, type CaseResult, type RatioResult, type Settings } from './harness'

@@ -1,14 +1,15 @@
 import type { FastifyRequest } from 'fastify'
 import { FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN } from './errors'
-import { buildIdentity, refuse, type CertIdentity, type IdentityResult, type UsernameRule } from './identity'
+import { buildIdentity, type CertIdentity, type Identified, type UsernameRule } from './identity'
 import { checkPolicy, checkRevoked, type Policy } from './policy'
+import { refuse, type Refused, type Result } from './result'
 import type { CertificateSource, RawCertificate } from './sources/types'
 
 export interface IdentityReader {
   /** `request.certUser`: the identity once every check has passed, else null. Never waits. */
   current: (request: FastifyRequest) => CertIdentity | null
   /** Every check, `accept.isRevoked` included: what the login and `requireCertificate` act on. */
-  accepted: (request: FastifyRequest) => Promise<IdentityResult>
+  accepted: (request: FastifyRequest) => Promise<Result<Identified>>
   /** Whether `accepted` must run before `current` may answer (an `isRevoked` check is set). */
   revocable: boolean
 }
@@ -18,7 +19,7 @@ export const kRevocationChecked = Symbol('fastify-tls-certificate-auth.revocatio
 
 declare module 'fastify' {
   interface FastifyRequest {
-    [kIdentityResult]: IdentityResult | null
+    [kIdentityResult]: Result<Identified> | null
     [kRevocationChecked]: boolean
   }
 }
@@ -29,23 +30,21 @@ declare module 'fastify' {
  * time-dependent checks and revocation still run per request.
  */
 export function identityReader (source: CertificateSource, usernameRule: UsernameRule, policy: Policy): IdentityReader {
-  const built = new WeakMap<RawCertificate, IdentityResult>()
+  const built = new WeakMap<RawCertificate, Result<Identified>>()
   const { isRevoked } = policy
 
-  function extract (request: FastifyRequest): IdentityResult {
+  function extract (request: FastifyRequest): Result<Identified> {
     const found = source(request)
-    if (found.status === 'absent') return found
-    if (found.status === 'refused') return refuse(found.reason)
-    let result = built.get(found.raw)
+    if (found.status !== 'ok') return found
+    let result = built.get(found.value)
     if (result === undefined) {
-      result = buildIdentity(found.raw, usernameRule)
-      built.set(found.raw, result)
+      result = buildIdentity(found.value, usernameRule)
+      built.set(found.value, result)
     }
-    if (result.status !== 'ok') return result
-    return checkPolicy(result.identity, result.chain, policy, Date.now()) ?? result
+    return result.status === 'ok' ? checkPolicy(result, policy, Date.now()) : result
   }
 
-  function read (request: FastifyRequest): IdentityResult {
+  function read (request: FastifyRequest): Result<Identified> {
     let result = request[kIdentityResult]
     if (result === null) {
       result = extract(request)
@@ -62,21 +61,21 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
     current (request) {
       const result = read(request)
       // With `isRevoked`, an identity whose revocation has not been asked about yet is none.
-      return result.status === 'ok' && (isRevoked === null || request[kRevocationChecked]) ? result.identity : null
+      return result.status === 'ok' && (isRevoked === null || request[kRevocationChecked]) ? result.value.identity : null
     },
     async accepted (request) {
       const result = read(request)
       if (isRevoked === null || result.status !== 'ok' || request[kRevocationChecked]) return result
-      let refusal
+      let refusal: Refused | undefined
       try {
-        refusal = await checkRevoked(result.identity, isRevoked)
+        refusal = await checkRevoked(result.value.identity, isRevoked)
       } catch (error) {
         // Unknown is not "not revoked": fail closed, and say it is the check that failed.
         refusal = refuse(`accept.isRevoked failed: ${(error as Error).message}`, FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN)
       }
       request[kRevocationChecked] = true
-      if (refusal === null) return result
-      request.log.warn({ username: result.identity.username, reason: refusal.reason }, 'client certificate refused')
+      if (refusal === undefined) return result
+      request.log.warn({ username: result.value.identity.username, reason: refusal.reason }, 'client certificate refused')
       request[kIdentityResult] = refusal
       return refusal
     }

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
-import { readCertificate, type CertificateFacts, type SubjectAltName } from './parse/certificate'
+import { CertificateFacts, type SubjectAltName } from './parse/certificate'
 import { attributeValues, formatDN, parseDN, sameDN, type DistinguishedName, type DnFormat } from './parse/dn'
-import { FST_TLS_CERT_AUTH_NO_IDENTITY } from './errors'
+import { ok, refuse, type Result } from './result'
 import type { RawCertificate } from './sources/types'
 
 /** The identity a trusted certificate gives, as `request.certUser` exposes it. */
@@ -33,25 +33,13 @@ export interface CertIdentity {
   certificate: X509Certificate | null
 }
 
-/** The built-in username rules. `issuerSerial` is unique across CAs; `serialNumber` only per CA. */
-export const USERNAME_FIELDS = ['cn', 'email', 'uid', 'upn', 'issuerSerial', 'serialNumber', 'fingerprint256'] as const
-export type UsernameField = typeof USERNAME_FIELDS[number]
 export type UsernameRule = UsernameField | ((identity: CertIdentity) => string | null | undefined)
+export type UsernameField = keyof typeof USERNAME_RULES
 
-/** Why a verified certificate gives no identity: the reason is for the log, the error for the client. */
-export interface Refusal {
-  status: 'refused'
-  reason: string
-  ErrorType: new () => Error
-}
-
-export type IdentityResult =
-  | { status: 'absent' }
-  | Refusal
-  | { status: 'ok', identity: CertIdentity, chain: Buffer[] }
-
-export function refuse (reason: string, ErrorType: new () => Error = FST_TLS_CERT_AUTH_NO_IDENTITY): Refusal {
-  return { status: 'refused', reason, ErrorType }
+/** A verified certificate's identity, with the CA certificates forwarded beside it. */
+export interface Identified {
+  identity: CertIdentity
+  chain: Buffer[]
 }
 
 /** A DN in RFC 4514 order: the legacy slash form writes the most general RDN first. */
@@ -65,59 +53,69 @@ export function parseSubject (text: string, format: DnFormat): DistinguishedName
 const CONTROL = /[\x00-\x1f\x7f]/
 
 /** A name an application can store and compare, or why it is not one. */
-function usable (name: string, what: string): string | { reason: string } {
-  if (name === '') return { reason: `the ${what} is empty` }
-  if (CONTROL.test(name)) return { reason: `the ${what} holds a control character` }
-  return name
+function storableName (name: string, what: string): Result<string> {
+  if (name === '') return refuse(`the ${what} is empty`)
+  if (CONTROL.test(name)) return refuse(`the ${what} holds a control character`)
+  return ok(name)
 }
 
-/** The single value, or a reason why there is not exactly one. */
-function one (values: string[], what: string): string | { reason: string } {
-  if (values.length !== 1) return { reason: `expected exactly one ${what}, found ${values.length}` }
-  return usable(values[0], what)
+/** The single value, or why there is not exactly one. */
+function exactlyOne (values: string[], what: string): Result<string> {
+  if (values.length !== 1) return refuse(`expected exactly one ${what}, found ${values.length}`)
+  return storableName(values[0], what)
 }
 
-function mapUsername (identity: CertIdentity, rule: UsernameRule): string | { reason: string } {
-  const altNames = (type: SubjectAltName['type']) =>
-    identity.subjectAltNames.filter((name) => name.type === type).map((name) => name.value)
-  switch (rule) {
-    case 'cn': return one(attributeValues(identity.subject, 'CN'), 'CN in the subject')
-    case 'uid': return one(attributeValues(identity.subject, 'UID'), 'UID in the subject')
-    case 'email': {
-      const inSubject = attributeValues(identity.subject, 'emailAddress')
-      return inSubject.length > 0 ? one(inSubject, 'emailAddress in the subject') : one(altNames('email'), 'email SAN')
-    }
-    case 'upn': return one(altNames('upn'), 'UPN SAN')
-    case 'issuerSerial':
-    case 'serialNumber':
-    case 'fingerprint256': {
-      const value = identity[rule]
-      return value === null ? { reason: `no certificate was forwarded to read its ${rule} from` } : usable(value, rule)
-    }
-    default: {
-      let name: unknown
-      try {
-        name = rule(identity)
-      } catch (error) {
-        return { reason: `the username function threw: ${(error as Error).message}` }
-      }
-      return typeof name === 'string' ? usable(name, 'name from the username function') : { reason: 'the username function gave no name' }
-    }
+function altNames (identity: CertIdentity, type: SubjectAltName['type']): string[] {
+  return identity.subjectAltNames.filter((name) => name.type === type).map((name) => name.value)
+}
+
+/** A certificate field that exists only when a whole certificate was forwarded. */
+function certificateField (field: 'issuerSerial' | 'serialNumber' | 'fingerprint256') {
+  return (identity: CertIdentity): Result<string> => {
+    const value = identity[field]
+    return value === null ? refuse(`no certificate was forwarded to read its ${field} from`) : storableName(value, field)
   }
 }
 
+/** The built-in username rules, one row each. `issuerSerial` is unique across CAs; `serialNumber` only per CA. */
+const USERNAME_RULES = {
+  cn: (identity: CertIdentity) => exactlyOne(attributeValues(identity.subject, 'CN'), 'CN in the subject'),
+  email: (identity: CertIdentity) => {
+    const inSubject = attributeValues(identity.subject, 'emailAddress')
+    return inSubject.length > 0 ? exactlyOne(inSubject, 'emailAddress in the subject') : exactlyOne(altNames(identity, 'email'), 'email SAN')
+  },
+  uid: (identity: CertIdentity) => exactlyOne(attributeValues(identity.subject, 'UID'), 'UID in the subject'),
+  upn: (identity: CertIdentity) => exactlyOne(altNames(identity, 'upn'), 'UPN SAN'),
+  issuerSerial: certificateField('issuerSerial'),
+  serialNumber: certificateField('serialNumber'),
+  fingerprint256: certificateField('fingerprint256')
+} satisfies Record<string, (identity: CertIdentity) => Result<string>>
+
+export const USERNAME_FIELDS = Object.keys(USERNAME_RULES) as UsernameField[]
+
+function mapUsername (identity: CertIdentity, rule: UsernameRule): Result<string> {
+  if (typeof rule !== 'function') return USERNAME_RULES[rule](identity)
+  let name: unknown
+  try {
+    name = rule(identity)
+  } catch (error) {
+    return refuse(`the username function threw: ${(error as Error).message}`)
+  }
+  return typeof name === 'string' ? storableName(name, 'name from the username function') : refuse('the username function gave no name')
+}
+
 /** The identity of a verified certificate, or why it has none. */
-export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule): IdentityResult {
+export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule): Result<Identified> {
   let facts: CertificateFacts | null = null
-  let subject: DistinguishedName
+  let subject: DistinguishedName | undefined
   let issuer: DistinguishedName | null
   try {
-    if (raw.der !== undefined) facts = readCertificate(raw.der)
+    if (raw.der !== undefined) facts = new CertificateFacts(raw.der)
     const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, raw.dnFormat ?? 'auto'))
     if (facts !== null && fromHeader !== undefined && !sameDN(facts.subject, fromHeader)) {
       return refuse('the subject DN header and the forwarded certificate disagree')
     }
-    subject = facts?.subject ?? fromHeader as DistinguishedName
+    subject = facts?.subject ?? fromHeader
     const issuerFromHeader = raw.issuerDn === undefined ? undefined : parseSubject(raw.issuerDn, 'auto')
     // A proxy that sends both vouches for both: a certificate the client slipped in beside them
     // (through a header that proxy does not set) names its own subject or issuer, and is refused.
@@ -128,6 +126,7 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
   } catch (error) {
     return refuse(`unreadable certificate or DN: ${(error as Error).message}`)
   }
+  if (subject === undefined) return refuse('neither a certificate nor a subject DN')
 
   const cns = attributeValues(subject, 'CN')
   // The digests are worked out when first read: a login that needs only the username does not
@@ -151,7 +150,7 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
     certificate: facts?.certificate ?? null
   }
   const username = mapUsername(identity, usernameRule)
-  if (typeof username !== 'string') return refuse(username.reason)
-  identity.username = username
-  return { status: 'ok', identity, chain: raw.chain ?? [] }
+  if (username.status !== 'ok') return username
+  identity.username = username.value
+  return ok({ identity, chain: raw.chain ?? [] })
 }

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CertIdentity } from './identity'
 import { withDeadline } from './deadline'
 import { FST_TLS_CERT_AUTH_SESSION_STORE, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
@@ -54,6 +54,34 @@ function removeIfUndelivered (request: FastifyRequest, reply: FastifyReply): voi
   }
   reply.raw.once('finish', () => { delivered = true })
   reply.raw.once('close', remove)
+}
+
+/**
+ * The names the session object uses itself (its own and inherited properties): storing the user
+ * under one of them would overwrite what the session plugin calls. Read from a session that
+ * @fastify/session builds for a cookie that does not verify, synchronously and without I/O.
+ */
+export function sessionPropertyNames (fastify: FastifyInstance): Set<string> {
+  const plugins = fastify as {
+    decryptSession?: (id: string, request: object, done: () => void) => void // @fastify/session
+    createSecureSession?: (data: object) => object // @fastify/secure-session
+  }
+  const probe: { session?: object } = {}
+  if (typeof plugins.decryptSession === 'function') plugins.decryptSession('', probe, () => {})
+  else if (typeof plugins.createSecureSession === 'function') probe.session = plugins.createSecureSession({})
+  const session = probe.session ?? {}
+  const names = new Set<string>()
+  for (let object: object | null = session; object !== null; object = Object.getPrototypeOf(object)) {
+    for (const name of Object.getOwnPropertyNames(object)) names.add(name)
+  }
+  // The fields a fresh session already stores (@fastify/secure-session's `__ts`), kept under a symbol.
+  for (const symbol of Object.getOwnPropertySymbols(session)) {
+    const stored: unknown = (session as Record<symbol, unknown>)[symbol]
+    if (typeof stored === 'object' && stored !== null && Object.getPrototypeOf(stored) === Object.prototype) {
+      for (const name of Object.keys(stored)) names.add(name)
+    }
+  }
+  return names
 }
 
 /**
@@ -133,7 +161,7 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     if (result.status === 'absent') return
     // The reason was logged when the identity was read.
     if (result.status === 'refused') throw new result.ErrorType()
-    const { identity } = result
+    const { identity } = result.value
     const user = await resolveUser(identity, request)
     if (user == null) {
       request.log.warn({ username: identity.username }, 'client certificate login refused: no such user')

@@ -1,4 +1,5 @@
 import proxyAddr from 'proxy-addr'
+import { invalid } from './option-values'
 
 /**
  * Which peers may speak for a client: proxy-addr's syntax, a list, or a function of the address
@@ -18,4 +19,30 @@ export function compileTrust (trusted: TrustedProxies): TrustCheck {
   const matches = proxyAddr.compile(list)
   // The second argument is the hop index; 0 is the peer on the socket, the one we ask about.
   return (address) => address !== undefined && matches(address, 0)
+}
+
+/** What the user probably meant by a trustedProxies entry that proxy-addr cannot read. */
+function trustHint (value: string | string[]): string {
+  for (const entry of (typeof value === 'string' ? value.split(',') : value).map((part) => String(part).trim())) {
+    if (entry.toLowerCase() === 'localhost') return ' (did you mean "loopback"?)'
+    const host = URL.canParse(entry) ? new URL(entry).hostname.replace(/^\[|\]$/g, '') : ''
+    if (host !== '') return ` (did you mean ${JSON.stringify(host)}? trustedProxies takes addresses and ranges, not URLs)`
+  }
+  return ''
+}
+
+/**
+ * The `trustedProxies` option: loopback unless named (a LAN host, a container or a pod is no proxy
+ * of ours until the application says so). An empty list, which no certificate could ever pass, is
+ * refused; an entry proxy-addr cannot read gets a hint.
+ */
+export function readTrust (value: TrustedProxies | undefined): TrustCheck {
+  if (value === undefined || typeof value === 'function') return compileTrust(value ?? 'loopback')
+  if (typeof value !== 'string' && !Array.isArray(value)) invalid('trustedProxies', 'expected addresses and ranges, a list of them, or a function')
+  if (value.length === 0) invalid('trustedProxies', 'an empty list trusts no peer, so no certificate could ever arrive; leave it out to trust loopback')
+  try {
+    return compileTrust(value)
+  } catch (error) {
+    return invalid('trustedProxies', (error as Error).message + trustHint(value))
+  }
 }

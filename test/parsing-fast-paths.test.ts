@@ -6,7 +6,7 @@ import { decodeTime, readTlv } from '../plugin/parse/asn1'
 import { ATTRIBUTE_TYPES } from '../plugin/parse/attribute-types'
 import { canonicalType, formatDN, parseDN, sameDN } from '../plugin/parse/dn'
 import { decodeBase64Der, decodePem, decodeRfc9440 } from '../plugin/parse/encodings'
-import { createPki } from './e2e/lib/pki'
+import { sharedPki } from './helpers/pki'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -107,8 +107,7 @@ test('times are digits and Z, nothing else', async (t) => {
 })
 
 test('PEM and base64 shortcuts accept and refuse what the patterns do', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   const alice = pki.alice.certPem.trim()
   const root = pki.rootCa.certPem.trim()
   const der = pki.alice.x509.raw

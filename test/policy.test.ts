@@ -3,7 +3,7 @@ import session from '@fastify/session'
 import Fastify from 'fastify'
 import tap, { test } from 'tap'
 import tlsCertAuth from '../index'
-import { createPki, type CertFiles, type Pki } from './e2e/lib/pki'
+import { sharedPki, type CertFiles, type Pki } from './helpers/pki'
 import { buildApp, logged, SECRET } from './helpers/app'
 
 // RFC 9440 headers: the simplest way to hand the plugin a certificate and its chain.
@@ -20,8 +20,7 @@ async function loginWith (options: tlsCertAuth.CommonOptions, sent: Record<strin
 }
 
 let pki: Pki
-tap.before(async () => { pki = await createPki() })
-tap.teardown(() => pki.cleanup())
+tap.before(async () => { pki = await sharedPki() })
 
 test('each accept check: one certificate passes, one is refused with its own code', async (t) => {
   const checks: Array<[string, tlsCertAuth.AcceptOptions, () => Record<string, string>, () => Record<string, string>, string]> = [

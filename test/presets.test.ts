@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { createPki, type Pki } from './e2e/lib/pki'
+import { sharedPki, type Pki } from './helpers/pki'
 import { buildApp, logged } from './helpers/app'
 import type tlsCertAuth from '../index'
 
@@ -11,7 +11,6 @@ const awsPem = (pki: Pki) => encodeURIComponent(pem(pki)).replace(/%2B/g, '+').r
 const sf = (der: string) => `:${der}:` // RFC 9440 byte sequence
 
 interface Case {
-  preset: tlsCertAuth.PresetName
   headers: (pki: Pki) => Record<string, string>
   /** Values that mean "no certificate" (or an unverified one): each must give no identity. */
   failures: Array<(pki: Pki) => Record<string, string>>
@@ -21,9 +20,9 @@ interface Case {
   optIn?: tlsCertAuth.HeaderOptions
 }
 
-const CASES: Case[] = [
-  {
-    preset: 'nginx',
+// Every preset, each with its row: a new preset without one does not compile.
+const CASES: Record<tlsCertAuth.PresetName, Case> = {
+  nginx: {
     headers: (pki) => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU', 'x-client-cert': urlPem(pki) }),
     failures: [
       () => ({ 'x-client-cert-valid': 'NONE' }),
@@ -33,14 +32,12 @@ const CASES: Case[] = [
     certificate: true,
     optIn: { cert: 'x-client-cert' }
   },
-  {
-    preset: 'nginx-legacy',
+  'nginx-legacy': {
     headers: () => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice' }),
     failures: [() => ({ 'x-client-cert-valid': 'NONE' })],
     certificate: false
   },
-  {
-    preset: 'apache',
+  apache: {
     // SSL_CLIENT_CERT arrives with spaces where the PEM had newlines; no certificate: NONE and "(null)".
     headers: (pki) => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU', 'x-client-cert': pem(pki).replace(/\n/g, ' ') }),
     failures: [
@@ -51,8 +48,7 @@ const CASES: Case[] = [
     certificate: true,
     optIn: { cert: 'x-client-cert' }
   },
-  {
-    preset: 'haproxy',
+  haproxy: {
     headers: (pki) => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-used': '1', 'x-ssl-client-dn': 'CN=alice,O=Example,C=AU', 'x-ssl-client-cert': b64(pki) }),
     failures: [
       () => ({ 'x-ssl-client-verify': '0', 'x-ssl-client-used': '0', 'x-ssl-client-dn': '', 'x-ssl-client-cert': '' }),
@@ -62,14 +58,12 @@ const CASES: Case[] = [
     certificate: true,
     optIn: { cert: 'x-ssl-client-cert' }
   },
-  {
-    preset: 'traefik',
+  traefik: {
     headers: (pki) => ({ 'x-forwarded-tls-client-cert': `${b64(pki)},${pki.intermediateCa.derBase64}` }),
     failures: [() => ({})],
     certificate: true
   },
-  {
-    preset: 'envoy',
+  envoy: {
     headers: (pki) => ({
       'x-forwarded-client-cert': `By=spiffe://example.com/app;Hash=${pki.alice.x509.fingerprint256.replaceAll(':', '').toLowerCase()};` +
         `Cert="${encodeURIComponent(pem(pki))}";Subject="CN=alice,O=Example,C=AU";URI=;DNS=alice.example.com`
@@ -77,8 +71,7 @@ const CASES: Case[] = [
     failures: [() => ({})],
     certificate: true
   },
-  {
-    preset: 'aws-alb',
+  'aws-alb': {
     headers: (pki) => ({
       'x-amzn-mtls-clientcert-serial-number': pki.alice.x509.serialNumber,
       'x-amzn-mtls-clientcert-issuer': 'CN=Test Intermediate CA,O=Example,C=AU',
@@ -89,15 +82,13 @@ const CASES: Case[] = [
     failures: [() => ({})],
     certificate: true
   },
-  {
-    preset: 'caddy',
+  caddy: {
     // Caddy's empty placeholders: no certificate sends empty values.
     headers: (pki) => ({ 'x-client-cert': b64(pki), 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }),
     failures: [() => ({ 'x-client-cert': '', 'x-client-cert-dn': '' }), () => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=admin' })],
     certificate: true
   },
-  {
-    preset: 'cloudflare',
+  cloudflare: {
     headers: (pki) => ({
       'cf-cert-presented': 'true',
       'cf-cert-verified': 'true',
@@ -113,14 +104,12 @@ const CASES: Case[] = [
     ],
     certificate: false // Client-Cert is opt-in: the header set here carries one, and it is not read
   },
-  {
-    preset: 'rfc9440',
+  rfc9440: {
     headers: (pki) => ({ 'client-cert': sf(b64(pki)), 'client-cert-chain': `${sf(pki.intermediateCa.derBase64)}, ${sf(pki.rootCa.derBase64)}` }),
     failures: [() => ({})],
     certificate: true
   },
-  {
-    preset: 'gcp',
+  gcp: {
     headers: (pki) => ({
       'x-client-cert-present': 'true',
       'x-client-cert-chain-verified': 'true',
@@ -134,8 +123,7 @@ const CASES: Case[] = [
     ],
     certificate: true
   },
-  {
-    preset: 'azure-appgw',
+  'azure-appgw': {
     headers: (pki) => ({
       'x-client-cert-verification': 'SUCCESS',
       'x-client-cert-subject': 'CN=alice,O=Example,C=AU',
@@ -149,12 +137,12 @@ const CASES: Case[] = [
     certificate: true,
     optIn: { issuerDn: 'x-client-cert-issuer', cert: 'x-client-cert' }
   }
-]
+}
+const PRESET_CASES = Object.entries(CASES) as Array<[tlsCertAuth.PresetName, Case]>
 
 test('every preset reads its proxy\'s headers, and each failure value gives no identity', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
-  for (const { preset, headers, failures, certificate, optIn } of CASES) {
+  const pki = await sharedPki()
+  for (const [preset, { headers, failures, certificate, optIn }] of PRESET_CASES) {
     await t.test(preset, async (t) => {
       const { app } = await buildApp({ preset, headers: optIn })
       const response = await app.inject({ url: '/whoami', headers: headers(pki) })
@@ -179,9 +167,8 @@ test('every preset reads its proxy\'s headers, and each failure value gives no i
 })
 
 test('by default a preset reads only what its proxy\'s minimal config sets: a client\'s copy of an opt-in header is ignored', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
-  for (const { preset, headers, optIn } of CASES) {
+  const pki = await sharedPki()
+  for (const [preset, { headers, optIn }] of PRESET_CASES) {
     if (optIn === undefined) continue
     await t.test(preset, async (t) => {
       const { app } = await buildApp({ preset })
@@ -236,8 +223,7 @@ test('headers.require adds to the preset\'s required headers; null removes one',
 })
 
 test('a DN header and a forwarded certificate that disagree give no identity', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   const { app, logs } = await buildApp({ preset: 'nginx', headers: { cert: 'x-client-cert' } })
   const response = await app.inject({
     url: '/accounts/login/',
@@ -255,8 +241,7 @@ test('a DN header and a forwarded certificate that disagree give no identity', a
 })
 
 test('a certificate slipped in beside the proxy\'s own headers is refused', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   // Cloudflare with the RFC 9440 transform rule: the issuer header must match the certificate.
   const { app } = await buildApp({ preset: 'cloudflare', headers: { cert: 'client-cert' } })
   const sent = (issuer: string) => ({

@@ -3,13 +3,12 @@ import { connect } from 'node:http2'
 import { request } from 'node:https'
 import { test } from 'tap'
 import tlsCertAuth from '../index'
-import { createPki } from './e2e/lib/pki'
-import { tlsRequest } from './e2e/lib/client'
+import { sharedPki } from './helpers/pki'
+import { tlsRequest } from './helpers/tls-client'
 import { buildApp, logged, sessionCookie } from './helpers/app'
 
 test('source tls over a real handshake: only a certificate Node verified gives an identity', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   const { app, logs } = await buildApp({ source: 'tls', accept: { caFingerprints: [pki.rootCa.x509.fingerprint256] } }, {
     https: { key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.caBundlePem, requestCert: true, rejectUnauthorized: false }
   })
@@ -44,8 +43,7 @@ test('source tls over a real handshake: only a certificate Node verified gives a
 })
 
 test('source tls: one connection, one parse; a plain-http request gets no identity', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   const { app } = await buildApp({ source: 'tls' }, {
     https: { key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.caBundlePem, requestCert: true, rejectUnauthorized: false }
   })
@@ -81,8 +79,7 @@ test('source tls: one connection, one parse; a plain-http request gets no identi
 })
 
 test('source tls over HTTP/2: requireCertificate guards the route, and certUser is the certificate', async (t) => {
-  const pki = await createPki()
-  t.teardown(() => pki.cleanup())
+  const pki = await sharedPki()
   const app = Fastify({
     http2: true,
     https: { allowHTTP1: false, key: pki.server.keyPem, cert: pki.server.chainPem, ca: pki.caBundlePem, requestCert: true, rejectUnauthorized: false }

@@ -1,6 +1,8 @@
 // A strict reader for the little DER a client certificate login needs: names, times, SANs, EKUs.
 // Every length is checked against its container; anything off throws Asn1Error.
 
+import { decodeUtf8 } from './encodings'
+
 export class Asn1Error extends Error {
   override name = 'Asn1Error'
 }
@@ -66,8 +68,6 @@ export function decodeOid (der: Uint8Array, item: Tlv): string {
   return text
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 // How OpenSSL reads each string type as text (its `tag2nbyte`): UTF8String as UTF-8 (0), one byte
 // a character as ISO 8859-1 (1: NumericString, PrintableString, TeletexString, IA5String,
 // VisibleString), BMPString as UCS-2 (2), UniversalString as UCS-4 (4). Anything else (-1) is no
@@ -85,14 +85,9 @@ export function isStringTag (tag: number): boolean {
   return TEXT_WIDTH[tag] >= 0
 }
 
-/** The text of an ASN.1 string (UTF8, Numeric, Printable, Teletex as ISO 8859-1, IA5, Visible, BMP, Universal). */
-export function decodeString (tag: number, body: Uint8Array): string {
-  return stringAt(body, tag, 0, body.length)
-}
-
 /**
- * `decodeString` of `der[start, end)`, without a view or a copy of the bytes: names and SANs are
- * short, and a loop costs less than the native calls and the allocations around them.
+ * The text of the ASN.1 string `der[start, end)` of type `tag`, without a view or a copy of the
+ * bytes: names and SANs are short, and a loop costs less than the native calls around them.
  */
 export function stringAt (der: Uint8Array, tag: number, start: number, end: number): string {
   const width = TEXT_WIDTH[tag]
@@ -102,7 +97,7 @@ export function stringAt (der: Uint8Array, tag: number, start: number, end: numb
     for (let i = start; i < end && ascii; i++) ascii = der[i] < 0x80
     if (ascii) return latin1At(der, start, end) // ASCII reads the same in UTF-8
     try {
-      return utf8.decode(der.subarray(start, end))
+      return decodeUtf8(der.subarray(start, end))
     } catch {
       throw new Asn1Error('UTF8String is not UTF-8')
     }

@@ -139,21 +139,21 @@ export class CertificateFacts {
   }
 }
 
-/** Parse a DER certificate: throws when Node or our reader refuses it. */
-export function readCertificate (der: Buffer): CertificateFacts {
-  return new CertificateFacts(der)
-}
-
 // crypto.hash (Node 20.12 and later) hashes in one call; createHash first builds a stream object.
 const sha256Hex: (data: Uint8Array) => string = typeof hash === 'function'
   ? (data) => hash('sha256', data, 'hex')
   /* c8 ignore next */
   : (data) => createHash('sha256').update(data).digest('hex')
 
+/** Hex digits as Node prints a fingerprint: upper case, pairs joined by colons (`AB:CD:…`). */
+export function colonHex (hex: string): string {
+  const upper = hex.toUpperCase()
+  let text = upper.slice(0, 2)
+  for (let i = 2; i < upper.length; i += 2) text += ':' + upper.slice(i, i + 2)
+  return text
+}
+
 /** SHA-256 of the DER as `AB:CD:…`, the form of Node's `fingerprint256`. */
 export function fingerprint (der: Uint8Array): string {
-  const hex = sha256Hex(der).toUpperCase()
-  let text = hex.slice(0, 2)
-  for (let i = 2; i < hex.length; i += 2) text += ':' + hex.slice(i, i + 2)
-  return text
+  return colonHex(sha256Hex(der))
 }

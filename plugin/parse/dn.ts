@@ -1,11 +1,14 @@
 import { Asn1Error, isStringTag, readTlv, stringAt, type Tlv } from './asn1'
 import { ATTRIBUTE_TYPES } from './attribute-types'
 import { FST_TLS_CERT_AUTH_BAD_DN } from '../errors'
+import { decodeUtf8 } from './encodings'
 
 export interface DnAttribute { type: string, value: string }
 export type RelativeDistinguishedName = DnAttribute[]
 export type DistinguishedName = RelativeDistinguishedName[]
-export type DnFormat = 'auto' | 'rfc4514' | 'legacy'
+/** How a DN string is written: `auto` reads the slash form for a string that starts with `/`. */
+export const DN_FORMATS = ['auto', 'rfc4514', 'legacy'] as const
+export type DnFormat = typeof DN_FORMATS[number]
 
 // The names `identity.subject` has always given these types (OID, name, other spellings met in
 // practice). Every other type of OpenSSL's table is named by OpenSSL's short name.
@@ -119,42 +122,13 @@ function checkType (input: string, type: string): string {
   return type
 }
 
-// For each byte that may start a multi-byte UTF-8 sequence: how many bytes follow it and the range
-// of the first of them (Unicode table 3-7: no overlong forms, surrogates or code points past
-// U+10FFFF). Any other byte gets a range nothing is in.
-const UTF8_LEADS: Array<{ more: number, low: number, high: number }> = []
-for (let lead = 0x80; lead <= 0xff; lead++) {
-  const valid = lead >= 0xc2 && lead <= 0xf4
-  UTF8_LEADS[lead] = {
-    more: lead < 0xe0 ? 1 : lead < 0xf0 ? 2 : 3,
-    low: !valid ? 0x100 : lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80,
-    high: lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf
+/** Escaped bytes (`\C3\BC`) as UTF-8; anything ill-formed is refused. */
+function escapedText (input: string, bytes: number[]): string {
+  try {
+    return decodeUtf8(Uint8Array.from(bytes))
+  } catch {
+    return fail(input, 'escaped bytes are not UTF-8')
   }
-}
-
-/**
- * Escaped bytes as UTF-8, anything ill-formed refused, as a fatal TextDecoder with ignoreBOM reads
- * them (a byte order mark is kept: `\EF\BB\BFadmin` is not `admin`), without its per-call cost.
- */
-function decodeUtf8 (input: string, bytes: number[]): string {
-  let text = ''
-  for (let i = 0; i < bytes.length;) {
-    const lead = bytes[i++]
-    if (lead < 0x80) {
-      text += String.fromCharCode(lead)
-      continue
-    }
-    const { more, low, high } = UTF8_LEADS[lead]
-    let code = lead & (0x7f >> (more + 1))
-    for (let k = 0; k < more; k++) {
-      const byte = bytes[i++]
-      // undefined (the bytes end too soon) is in no range either
-      if (!(byte >= (k === 0 ? low : 0x80) && byte <= (k === 0 ? high : 0xbf))) fail(input, 'escaped bytes are not UTF-8')
-      code = code * 64 + (byte & 0x3f)
-    }
-    text += code < 0x10000 ? String.fromCharCode(code) : String.fromCodePoint(code)
-  }
-  return text
 }
 
 function hexValue (code: number): number {
@@ -272,7 +246,7 @@ function parseRfc4514 (input: string): DistinguishedName {
             pos += 2
           } else {
             if (!escapable(next)) fail(input, 'bad escape')
-            if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null }
+            if (bytes !== null) { value += escapedText(input, bytes); bytes = null }
             value += input[pos + 1]
             pos++
             kept = value.length
@@ -281,13 +255,13 @@ function parseRfc4514 (input: string): DistinguishedName {
           continue
         }
         if (mustEscape(code)) fail(input, `unescaped ${JSON.stringify(input[pos])}`)
-        if (bytes !== null) { value += decodeUtf8(input, bytes); bytes = null; kept = value.length }
+        if (bytes !== null) { value += escapedText(input, bytes); bytes = null; kept = value.length }
       }
       if (run < pos) {
         value += input.slice(run, pos)
         kept = keptAfter(input, run, pos, value.length, kept)
       }
-      if (bytes !== null) { value += decodeUtf8(input, bytes); kept = value.length }
+      if (bytes !== null) { value += escapedText(input, bytes); kept = value.length }
       value = value.slice(0, kept)
     }
     rdn.push({ type, value })

@@ -1,7 +1,20 @@
 // Certificates as proxies put them in headers. Each decoder is strict: a value that is not exactly
 // its encoding throws, so a mangled header can never decode into something else.
 
-export class EncodingError extends Error {}
+export class EncodingError extends Error {
+  override name = 'EncodingError'
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** Bytes as UTF-8, anything ill-formed refused; a byte order mark is kept (`\uFEFFadmin` is not `admin`). */
+export function decodeUtf8 (bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new EncodingError('not UTF-8')
+  }
+}
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 const BEGIN = '-----BEGIN CERTIFICATE-----'
@@ -9,7 +22,9 @@ const END = '-----END CERTIFICATE-----'
 const WHITE_SPACE = /^\s*$/
 const COLON = 58
 
-export type CertEncoding = 'pem' | 'base64-der' | 'rfc9440'
+/** How a proxy writes a certificate into a header; each has its decoder below. */
+export const CERT_ENCODINGS = ['pem', 'base64-der', 'rfc9440'] as const
+export type CertEncoding = typeof CERT_ENCODINGS[number]
 
 function base64 (text: string): Buffer {
   if (text.length % 4 !== 0) throw new EncodingError('not base64')

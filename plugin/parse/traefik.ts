@@ -6,7 +6,9 @@
 // O, OU, SN, CN in that order, unescaped: only a CN that appears once, last, can be read. Even so
 // a CA that signs an O of `x,CN=admin` without a CN defeats it: the header is opt-in.
 
-export class TraefikInfoError extends Error {}
+export class TraefikInfoError extends Error {
+  override name = 'TraefikInfoError'
+}
 
 const FIELD_ORDER = ['Subject', 'Issuer', 'SerialNumber', 'NB', 'NA', 'SAN']
 

@@ -2,7 +2,13 @@
 // proxy it names), pairs by `;`, `key=value`, values double-quoted when they hold `,;=`, and `\"`
 // for a quote inside quotes. Parsed by that grammar, so a quoted Subject cannot smuggle a `Cert=`.
 
-export class XfccError extends Error {}
+export class XfccError extends Error {
+  override name = 'XfccError'
+}
+
+/** Which element of a multi-hop XFCC header to read: the one the nearest proxy added, or the first. */
+export const XFCC_ELEMENTS = ['last', 'first'] as const
+export type XfccElementChoice = typeof XFCC_ELEMENTS[number]
 
 export type XfccElement = Map<string, string[]>
 

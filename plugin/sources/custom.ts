@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify'
 import { X509Certificate } from 'node:crypto'
 import type { DnFormat } from '../parse/dn'
 import { decodePem } from '../parse/encodings'
-import type { CertificateSource, SourceResult } from './types'
+import { ABSENT, ok, refuse, type Result } from '../result'
+import type { CertificateSource, RawCertificate } from './types'
 
 /** What a source function of the application returns for a certificate it has verified. */
 export interface CustomCertificate {
@@ -43,27 +44,24 @@ function malformed (found: object): string | null {
 
 /** A source of the application's own: it vouches for verification, the plugin does the rest. */
 export function customSource (read: CustomSourceFunction): CertificateSource {
-  return function readCustom (request: FastifyRequest): SourceResult {
+  return function readCustom (request: FastifyRequest): Result<RawCertificate> {
     let found: unknown
     try {
       found = read(request)
-      if (found == null) return { status: 'absent' }
+      if (found == null) return ABSENT
       // Whatever the function returned, a malformed answer is no identity (and a logged reason), never a 500.
       const wrong = typeof found === 'object' ? malformed(found) : `returned a ${typeof found}`
-      if (wrong !== null) return { status: 'refused', reason: `the source function ${wrong}` }
+      if (wrong !== null) return refuse(`the source function ${wrong}`)
       const { certificate, dn, dnFormat, chain } = found as CustomCertificate
-      return {
-        status: 'present',
-        raw: {
-          source: 'custom',
-          dn,
-          dnFormat,
-          der: certificate === undefined ? undefined : toDer(certificate),
-          chain: chain?.map(toDer)
-        }
-      }
+      return ok({
+        source: 'custom',
+        dn,
+        dnFormat,
+        der: certificate === undefined ? undefined : toDer(certificate),
+        chain: chain?.map(toDer)
+      })
     } catch (error) {
-      return { status: 'refused', reason: `the source function failed: ${(error as Error).message}` }
+      return refuse(`the source function failed: ${(error as Error).message}`)
     }
   }
 }

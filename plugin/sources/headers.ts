@@ -1,9 +1,10 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { HeaderSet } from './presets'
 import type { TrustCheck } from '../trust'
-import { decoders } from '../parse/encodings'
+import { decodeUtf8, decoders } from '../parse/encodings'
 import { traefikInfoCn } from '../parse/traefik'
-import type { CertificateSource, RawCertificate, SourceResult } from './types'
+import { ABSENT, ok, refuse, type Result } from '../result'
+import type { CertificateSource, RawCertificate } from './types'
 import { parseXfcc, single } from '../parse/xfcc'
 
 export interface HeaderSourceConfig {
@@ -15,8 +16,6 @@ export interface HeaderSourceConfig {
   xfccElement: 'first' | 'last'
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /**
  * Node reads header bytes as latin1; Apache and Caddy send raw UTF-8 in DNs. Re-read them as
  * UTF-8, and refuse bytes that are not. Node also trims trailing spaces: an RFC 4514 DN whose last
@@ -25,7 +24,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  */
 function headerText (value: string): string {
   // eslint-disable-next-line no-control-regex
-  const text = /^[\x00-\x7f]*$/.test(value) ? value : utf8.decode(Buffer.from(value, 'latin1'))
+  const text = /^[\x00-\x7f]*$/.test(value) ? value : decodeUtf8(Buffer.from(value, 'latin1'))
   let end = text.length
   while (end > 0 && text.charCodeAt(end - 1) === 0x5c) end-- // the backslashes it ends with
   return (text.length - end) % 2 === 1 && text.charCodeAt(0) !== 0x2f ? text + ' ' : text
@@ -47,53 +46,59 @@ function repeatedHeaders (rawHeaders: string[], wanted: string[]): string[] {
   return repeated
 }
 
+/** What an XFCC element says: Envoy's Cert, Chain (which starts with the leaf itself) and Subject. */
+function readXfccElement (raw: RawCertificate, header: string, which: 'first' | 'last'): void {
+  const elements = parseXfcc(header)
+  const element = elements[which === 'last' ? elements.length - 1 : 0]
+  const pem = single(element, 'cert')
+  const chain = single(element, 'chain')
+  const subject = single(element, 'subject')
+  if (pem !== undefined) [raw.der] = decoders.pem(pem)
+  if (chain !== undefined) raw.chain = decoders.pem(chain).slice(1)
+  if (subject !== undefined) {
+    raw.dn = subject
+    raw.dnFormat = 'auto'
+  }
+}
+
 /** The certificate material of a verified request, or why there is none. */
-function readMaterial (
-  config: HeaderSourceConfig, read: (name: string | null) => string | undefined, raw: RawCertificate
-): string | null {
+function readMaterial (config: HeaderSourceConfig, read: (name: string | null) => string | undefined): Result<RawCertificate> {
   const { headers } = config
-  const dn = read(headers.dn)
-  if (dn !== undefined) {
-    raw.dn = headerText(dn)
-    raw.dnFormat = headers.dnFormat
-  }
-  const issuerDn = read(headers.issuerDn)
-  if (issuerDn !== undefined) raw.issuerDn = headerText(issuerDn)
-
-  const cert = read(headers.cert)
-  if (cert !== undefined) {
-    if (headers.certEncoding === 'xfcc') {
-      const elements = parseXfcc(cert)
-      const element = elements[config.xfccElement === 'last' ? elements.length - 1 : 0]
-      const pem = single(element, 'cert')
-      const chain = single(element, 'chain')
-      const subject = single(element, 'subject')
-      if (pem !== undefined) [raw.der] = decoders.pem(pem)
-      // Envoy's Chain starts with the leaf itself.
-      if (chain !== undefined) raw.chain = decoders.pem(chain).slice(1)
-      if (subject !== undefined) {
-        raw.dn = subject
-        raw.dnFormat = 'auto'
-      }
-    } else {
-      const [leaf, ...chain] = decoders[headers.certEncoding](cert)
-      raw.der = leaf
-      if (chain.length > 0) raw.chain = chain
+  const raw: RawCertificate = { source: 'headers' }
+  try {
+    const dn = read(headers.dn)
+    if (dn !== undefined) {
+      raw.dn = headerText(dn)
+      raw.dnFormat = headers.dnFormat
     }
-  }
-  const chain = read(headers.chain)
-  if (chain !== undefined) raw.chain = decoders[headers.certEncoding as 'rfc9440'](chain)
+    const issuerDn = read(headers.issuerDn)
+    if (issuerDn !== undefined) raw.issuerDn = headerText(issuerDn)
 
-  if (raw.der === undefined && raw.dn === undefined) {
-    const info = read(headers.info)
+    const cert = read(headers.cert)
+    const encoding = headers.certEncoding
+    if (encoding === 'xfcc') {
+      if (cert !== undefined) readXfccElement(raw, cert, config.xfccElement)
+    } else {
+      if (cert !== undefined) {
+        const [leaf, ...chain] = decoders[encoding](cert)
+        raw.der = leaf
+        if (chain.length > 0) raw.chain = chain
+      }
+      const chain = read(headers.chain)
+      if (chain !== undefined) raw.chain = decoders[encoding](chain)
+    }
+
+    const info = raw.der === undefined && raw.dn === undefined ? read(headers.info) : undefined
     if (info !== undefined) {
       const cn = traefikInfoCn(info)
       raw.dn = `CN=${cn}`
       raw.subject = [[{ type: 'CN', value: cn }]]
     }
+  } catch (error) {
+    return refuse(`unreadable certificate header: ${(error as Error).message}`)
   }
-  if (raw.der === undefined && raw.dn === undefined) return 'verified, but no certificate or subject header'
-  return null
+  if (raw.der === undefined && raw.dn === undefined) return refuse('verified, but no certificate or subject header')
+  return ok(raw)
 }
 
 /** Logged where a DN in OpenSSL's slash form is read without a forwarded certificate to check it. */
@@ -121,7 +126,7 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
   const allNames = headerNames(headers)
   let warnSlashForm = headers.dnFormat === 'auto'
 
-  return function readHeaders (request: FastifyRequest): SourceResult {
+  return function readProxyHeaders (request: FastifyRequest): Result<RawCertificate> {
     let fromDebug = false
     const read = (name: string | null): string | undefined => {
       if (name === null) return undefined
@@ -134,19 +139,19 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       // An empty value is what proxies send for "no certificate" (Caddy's empty placeholders).
       return typeof value === 'string' && value !== '' ? value : undefined
     }
-    if (!allNames.some((name) => read(name) !== undefined)) return { status: 'absent' }
+    if (!allNames.some((name) => read(name) !== undefined)) return ABSENT
     const fromClient = allNames.some((name) => !fakeHeaders.has(name) && request.headers[name] !== undefined)
     if (fromClient) {
       const peer = request.socket.remoteAddress
       if (!trusted(peer)) {
         request.log.warn({ peer },
           `client certificate headers from untrusted peer ${String(peer)} ignored: if it is your proxy, add it to the trustedProxies option`)
-        return { status: 'absent' }
+        return ABSENT
       }
       const repeated = repeatedHeaders(request.raw.rawHeaders, singleNames)
       if (repeated.length > 0) {
         request.log.warn({ headers: repeated }, 'client certificate header sent more than once: no identity')
-        return { status: 'absent' }
+        return ABSENT
       }
     }
 
@@ -158,30 +163,35 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
         if (verify !== undefined && verify !== 'NONE' && verify !== 'false') {
           request.log.info({ verify: verify.slice(0, 200) }, 'client certificate not verified by the proxy')
         }
-        return { status: 'absent' }
+        return ABSENT
       }
     }
     for (const [name, value] of requireEntries) {
       if (read(name) !== value) {
         request.log.debug({ header: name }, 'client certificate not verified by the proxy')
-        return { status: 'absent' }
+        return ABSENT
       }
     }
 
-    const raw: RawCertificate = { source: 'headers' }
-    let missing: string | null
-    try {
-      missing = readMaterial(config, read, raw)
-    } catch (error) {
-      return { status: 'refused', reason: `unreadable certificate header: ${(error as Error).message}` }
-    }
-    if (missing !== null) return { status: 'refused', reason: missing }
+    const material = readMaterial(config, read)
+    if (material.status !== 'ok') return material
+    const raw = material.value
     // `auto` met the slash form with nothing to check it against: say so, once.
     if (warnSlashForm && raw.der === undefined && raw.dn?.charCodeAt(0) === 0x2f) {
       warnSlashForm = false
       request.log.warn({ header: headers.dn }, SLASH_FORM_WARNING)
     }
     if (fromDebug) raw.source = 'debug'
-    return { status: 'present', raw }
+    return material
+  }
+}
+
+/** Startup logs: which headers are trusted, and a warning where a text DN cannot be cross-checked. */
+export function logTrustedHeaders (log: FastifyBaseLogger, headers: HeaderSet): void {
+  log.info({ headers: headerNames(headers) },
+    'fastify-tls-certificate-auth: client certificate headers read from trusted proxies; the proxy must overwrite each one')
+  // `auto` reads the slash form only when it arrives: the header source says so then.
+  if (headers.dn !== null && headers.dnFormat === 'legacy' && headers.cert === null) {
+    log.warn({ header: headers.dn, dnFormat: headers.dnFormat }, SLASH_FORM_WARNING)
   }
 }

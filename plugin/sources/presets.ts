@@ -1,5 +1,9 @@
 import type { DnFormat } from '../parse/dn'
-import type { CertEncoding } from '../parse/encodings'
+import { CERT_ENCODINGS } from '../parse/encodings'
+
+/** A certificate header's encoding: one of the decoders, or Envoy's XFCC, which has its own grammar. */
+export const HEADER_CERT_ENCODINGS = [...CERT_ENCODINGS, 'xfcc'] as const
+export type HeaderCertEncoding = typeof HEADER_CERT_ENCODINGS[number]
 
 /** Where a proxy puts what it saw of the client certificate. Header names are lower case. */
 export interface HeaderSet {
@@ -16,7 +20,7 @@ export interface HeaderSet {
   issuerDn: string | null
   /** The header carrying the whole client certificate. */
   cert: string | null
-  certEncoding: CertEncoding | 'xfcc'
+  certEncoding: HeaderCertEncoding
   /** The header carrying the CA certificates above it (RFC 9440 `Client-Cert-Chain`). */
   chain: string | null
   /** Traefik's X-Forwarded-Tls-Client-Cert-Info, read only when no certificate is forwarded. */

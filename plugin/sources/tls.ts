@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls'
-import type { CertificateSource, SourceResult } from './types'
+import { ABSENT, ok, type Result } from '../result'
+import type { CertificateSource, RawCertificate } from './types'
 
 /** The CA certificates Node links above the leaf, up to the self-signed root. */
 function issuerChain (leaf: DetailedPeerCertificate): Buffer[] {
@@ -18,22 +19,22 @@ function issuerChain (leaf: DetailedPeerCertificate): Buffer[] {
  * the same socket reuse it, so the certificate is parsed once per connection.
  */
 export function tlsSource (): CertificateSource {
-  const perSocket = new WeakMap<object, SourceResult>()
-  return function readTls (request: FastifyRequest): SourceResult {
+  const perSocket = new WeakMap<object, Result<RawCertificate>>()
+  return function readTls (request: FastifyRequest): Result<RawCertificate> {
     const socket = request.raw.socket as TLSSocket
     let result = perSocket.get(socket)
     if (result !== undefined) return result
     const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(true) : null
     if (peer === null) {
       request.log.warn('source is tls, but this connection is not TLS: no identity')
-      result = { status: 'absent' }
+      result = ABSENT
     } else if (peer.raw === undefined) {
-      result = { status: 'absent' }
+      result = ABSENT
     } else if (!socket.authorized) {
       request.log.info({ reason: String(socket.authorizationError) }, 'client certificate not verified by TLS')
-      result = { status: 'absent' }
+      result = ABSENT
     } else {
-      result = { status: 'present', raw: { source: 'tls', der: peer.raw, chain: issuerChain(peer) } }
+      result = ok({ source: 'tls', der: peer.raw, chain: issuerChain(peer) })
     }
     perSocket.set(socket, result)
     return result

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { DistinguishedName, DnFormat } from '../parse/dn'
+import type { Result } from '../result'
 
 /** What a source saw of the client certificate, before any parsing or policy. */
 export interface RawCertificate {
@@ -18,13 +19,5 @@ export interface RawCertificate {
   chain?: Buffer[]
 }
 
-/**
- * A source answers one of three ways: no certificate (the request goes on as anonymous),
- * a certificate, or a certificate it must refuse (verified, but unusable).
- */
-export type SourceResult =
-  | { status: 'absent' }
-  | { status: 'present', raw: RawCertificate }
-  | { status: 'refused', reason: string }
-
-export type CertificateSource = (request: FastifyRequest) => SourceResult
+/** No certificate, a certificate, or a certificate it must refuse (verified, but unusable). */
+export type CertificateSource = (request: FastifyRequest) => Result<RawCertificate>

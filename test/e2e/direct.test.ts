@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { httpGet } from '../helpers/http'
-import { createPki, type Pki } from './lib'
+import { sharedPki, type Pki } from './lib'
 import { LOGIN_URL, REDIRECT_URL, sessionCookieOf, startApp } from './lib/app'
 import {
   allForgedHeaders, createForgedAdmin, FORGED_USERNAME, forgedHeaders, PRESET_NAMES, type ForgedCertificate
@@ -14,10 +14,9 @@ import { expectLogin, expectLoginPage, visit, whoami, type Site } from './lib/jo
 let pki: Pki
 let forged: ForgedCertificate
 t.before(async () => {
-  pki = await createPki()
+  pki = await sharedPki()
   forged = await createForgedAdmin(pki.dir)
 })
-t.teardown(async () => { await pki?.cleanup() })
 
 t.test("source: 'tls', Fastify's own HTTPS server asks for the client certificate", { timeout: 30000 }, async (t) => {
   const app = await startApp({

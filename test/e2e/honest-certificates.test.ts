@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import type tlsCertAuth from '../../index'
 import { ATTRIBUTE_TYPES } from '../../plugin/parse/attribute-types'
 import * as der from '../helpers/der'
-import { createPki, skipUnlessInstalled, startProxy, type Pki, type ProxyName } from './lib'
+import { sharedPki, skipUnlessInstalled, startProxy, type Pki, type ProxyName } from './lib'
 import { LOGIN_URL, startApp } from './lib/app'
 import { expectLogin, visit, whoami, type Site } from './lib/journey'
 
@@ -109,7 +109,7 @@ const VARIANTS: Variant[] = [
 let pki: Pki
 let identities: Array<Case & { identity: { certPem: string, keyPem: string } }>
 t.before(async () => {
-  pki = await createPki()
+  pki = await sharedPki()
   const issuer = der.issuerFromPem(pki.intermediateCa.certPem, pki.intermediateCa.keyPem)
   const { publicKey, keyPem } = der.clientKey()
   identities = cases().map((item) => ({
@@ -117,7 +117,6 @@ t.before(async () => {
     identity: { certPem: der.pem(der.certificate({ subject: der.name(item.subject), issuer, publicKey })), keyPem }
   }))
 })
-t.teardown(async () => { await pki?.cleanup() })
 
 for (const variant of VARIANTS) {
   t.test(variant.daemon, { skip: skipUnlessInstalled(variant.daemon), timeout: 60000 }, async (t) => {

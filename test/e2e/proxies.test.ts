@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import type tlsCertAuth from '../../index'
 import {
-  createPki, skipUnlessInstalled, startProxy, type Pki, type ProxyName, type StartProxyOptions
+  sharedPki, skipUnlessInstalled, startProxy, type Pki, type ProxyName, type StartProxyOptions
 } from './lib'
 import { LOGIN_URL, REDIRECT_URL, startApp } from './lib/app'
 import {
@@ -42,10 +42,9 @@ const VARIANTS: Variant[] = [
 let pki: Pki
 let forged: ForgedCertificate
 t.before(async () => {
-  pki = await createPki()
+  pki = await sharedPki()
   forged = await createForgedAdmin(pki.dir)
 })
-t.teardown(async () => { await pki?.cleanup() })
 
 for (const variant of VARIANTS) {
   t.test(variant.name, { skip: skipUnlessInstalled(variant.daemon), timeout: 30000 }, async (t) => {

@@ -5,7 +5,7 @@
 import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 import t, { type Test } from 'tap'
-import { createPki, skipUnlessInstalled, startNginx, startRedis, type Pki, type RunningRedis } from './lib'
+import { sharedPki, skipUnlessInstalled, startNginx, startRedis, type Pki, type RunningRedis } from './lib'
 import { LOGIN_URL, sessionCookieOf, startApp, type RunningApp } from './lib/app'
 import { expectLogin, expectLoginPage, visit, whoami, type Site } from './lib/journey'
 
@@ -14,8 +14,7 @@ const INSTANCES = ['a', 'b']
 const ROUNDS = 6
 
 let pki: Pki
-t.before(async () => { pki = await createPki() })
-t.teardown(async () => { await pki?.cleanup() })
+t.before(async () => { pki = await sharedPki() })
 
 /** One app instance with its own Redis connection, as a separate process would have. */
 async function startInstance (t: Test, redis: RunningRedis, instance: string): Promise<RunningApp> {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import type tlsCertAuth from '../../index'
-import { createPki, skipUnlessInstalled, startProxy, type Pki } from './lib'
+import { sharedPki, skipUnlessInstalled, startProxy, type Pki } from './lib'
 import { LOGIN_URL, startApp } from './lib/app'
 import { visit, whoami, type Site } from './lib/journey'
 
@@ -36,8 +36,7 @@ async function serialOne (dir: string, name: string, subject: string, ca: string
 }
 
 let pki: Pki
-t.before(async () => { pki = await createPki() })
-t.teardown(async () => { await pki?.cleanup() })
+t.before(async () => { pki = await sharedPki() })
 
 t.test('two CAs, one serial: issuerSerial through real nginx', { skip: skipUnlessInstalled('nginx'), timeout: 30000 }, async (t) => {
   await Promise.all([issuingCa(pki.dir, 'ca-one', '/O=Example/CN=Issuing CA One'), issuingCa(pki.dir, 'ca-two', '/O=Example/CN=Issuing CA Two')])

@@ -5,7 +5,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { Test } from 'tap'
 import { LOGIN_URL, REDIRECT_URL, sessionCookieOf, type Whoami } from './app'
-import { tlsRequest, type ClientIdentity, type TlsResponse } from './client'
+import { tlsRequest, type ClientIdentity, type TlsResponse } from '../../helpers/tls-client'
 
 /** Every request is bounded: a hang fails the test instead of eating the file's timeout. */
 export const REQUEST_TIMEOUT_MS = 5000

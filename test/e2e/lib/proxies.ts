@@ -18,7 +18,7 @@ import {
   nginxConfig,
   type ProxyConfigOptions
 } from './proxy-configs'
-import type { Pki } from './pki'
+import type { Pki } from '../../helpers/pki'
 
 export { binaryFor, skipUnlessInstalled, requireBinary } from './binaries'
 export type { BinaryInfo, DaemonName, ProxyName } from './binaries'

@@ -10,9 +10,9 @@
 
 import { execFile } from 'node:child_process'
 import { randomBytes, X509Certificate } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 
 const execFileAsync = promisify(execFile)
@@ -203,85 +203,115 @@ async function signedDated (dir: string, s: Spec, issuer: string, startDate: str
   return load(dir, s.name)
 }
 
-export async function createPki (dir?: string): Promise<Pki> {
-  const created = dir === undefined
-  const root = dir ?? await mkdtemp(join(tmpdir(), 'tls-cert-auth-pki-'))
-  if (!created) await mkdir(root, { recursive: true })
-
-  try {
-    // The two roots are independent: build them in parallel.
-    const [rootCa, foreignCa] = await Promise.all([
-      selfSigned(root, { name: 'root-ca', subj: '/C=AU/O=Example/CN=Test Root CA', ext: caExt(1) }),
-      selfSigned(root, { name: 'foreign-ca', subj: '/C=AU/O=Evil/CN=Foreign Root CA', ext: caExt(0) })
-    ])
-    const [intermediateCa, mallory] = await Promise.all([
-      signed(root, { name: 'intermediate-ca', subj: '/C=AU/O=Example/CN=Test Intermediate CA', ext: caExt(0) }, 'root-ca'),
-      signed(root, { name: 'mallory', subj: '/C=AU/O=Evil/CN=mallory', ext: leafExt('clientAuth') }, 'foreign-ca')
-    ])
-    const int = 'intermediate-ca'
-    const [server, alice, smith, emailOnly, expired, noClientAuth] = await Promise.all([
-      signed(root, { name: 'server', subj: '/CN=localhost', ext: leafExt('serverAuth', 'DNS:localhost, IP:127.0.0.1') }, int),
-      signed(root, { name: 'alice', subj: '/C=AU/O=Example/CN=alice', ext: leafExt('clientAuth', 'email:alice@example.com') }, int),
-      signed(root, { name: 'smith', subj: '/O=Example/CN=Smith, John', ext: leafExt('clientAuth') }, int),
-      signed(root, { name: 'email-only', subj: '/O=Example/emailAddress=carol@example.com', ext: leafExt('clientAuth', 'email:carol@example.com') }, int),
-      signedDated(root, { name: 'expired', subj: '/O=Example/CN=expired', ext: leafExt('clientAuth') }, int, '20200101000000Z', '20210101000000Z'),
-      signed(root, { name: 'no-client-auth', subj: '/O=Example/CN=bob', ext: leafExt('serverAuth') }, int)
-    ])
+/** Writes a whole PKI into `root`, openssl run as few times as the dependencies between certificates allow. */
+async function generate (root: string): Promise<void> {
+  // The two roots are independent: build them in parallel.
+  await Promise.all([
+    selfSigned(root, { name: 'root-ca', subj: '/C=AU/O=Example/CN=Test Root CA', ext: caExt(1) }),
+    selfSigned(root, { name: 'foreign-ca', subj: '/C=AU/O=Evil/CN=Foreign Root CA', ext: caExt(0) })
+  ])
+  await Promise.all([
+    signed(root, { name: 'intermediate-ca', subj: '/C=AU/O=Example/CN=Test Intermediate CA', ext: caExt(0) }, 'root-ca'),
+    signed(root, { name: 'mallory', subj: '/C=AU/O=Evil/CN=mallory', ext: leafExt('clientAuth') }, 'foreign-ca')
+  ])
+  const int = 'intermediate-ca'
+  await Promise.all([
+    signed(root, { name: 'server', subj: '/CN=localhost', ext: leafExt('serverAuth', 'DNS:localhost, IP:127.0.0.1') }, int),
+    signed(root, { name: 'alice', subj: '/C=AU/O=Example/CN=alice', ext: leafExt('clientAuth', 'email:alice@example.com') }, int),
+    signed(root, { name: 'smith', subj: '/O=Example/CN=Smith, John', ext: leafExt('clientAuth') }, int),
+    signed(root, { name: 'email-only', subj: '/O=Example/emailAddress=carol@example.com', ext: leafExt('clientAuth', 'email:carol@example.com') }, int),
+    signedDated(root, { name: 'expired', subj: '/O=Example/CN=expired', ext: leafExt('clientAuth') }, int, '20200101000000Z', '20210101000000Z'),
+    signed(root, { name: 'no-client-auth', subj: '/O=Example/CN=bob', ext: leafExt('serverAuth') }, int),
     // Certificates for the identity and policy unit tests.
-    const [rich, twoCns, future, noEku] = await Promise.all([
-      signed(root, {
-        name: 'rich',
-        subj: '/O=Example/UID=dora7/CN=dora',
-        ext: leafExt('clientAuth', 'email:dora@example.com, DNS:dora.example.com, URI:spiffe://example.com/dora, ' +
-          'IP:10.0.0.1, IP:2001:db8::1, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:dora@corp.example, otherName:1.2.3.4;UTF8:other')
-      }, int),
-      signed(root, { name: 'two-cns', subj: '/O=Example/CN=eve/CN=admin', ext: leafExt('clientAuth') }, int),
-      // Starts in 2049 (UTCTime) and ends in 2051 (GeneralizedTime, RFC 5280 from 2050 on).
-      signedDated(root, { name: 'future', subj: '/O=Example/CN=future', ext: leafExt('clientAuth') }, int, '20490101000000Z', '20510101000000Z'),
-      signed(root, { name: 'no-eku', subj: '/O=Example/CN=noeku', ext: 'basicConstraints = critical, CA:FALSE' }, int)
-    ])
+    signed(root, {
+      name: 'rich',
+      subj: '/O=Example/UID=dora7/CN=dora',
+      ext: leafExt('clientAuth', 'email:dora@example.com, DNS:dora.example.com, URI:spiffe://example.com/dora, ' +
+        'IP:10.0.0.1, IP:2001:db8::1, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:dora@corp.example, otherName:1.2.3.4;UTF8:other')
+    }, int),
+    signed(root, { name: 'two-cns', subj: '/O=Example/CN=eve/CN=admin', ext: leafExt('clientAuth') }, int),
+    // Starts in 2049 (UTCTime) and ends in 2051 (GeneralizedTime, RFC 5280 from 2050 on).
+    signedDated(root, { name: 'future', subj: '/O=Example/CN=future', ext: leafExt('clientAuth') }, int, '20490101000000Z', '20510101000000Z'),
+    signed(root, { name: 'no-eku', subj: '/O=Example/CN=noeku', ext: 'basicConstraints = critical, CA:FALSE' }, int)
+  ])
+  const [rootPem, intermediatePem, serverPem] = await Promise.all(['root-ca', 'intermediate-ca', 'server'].map(async (name) => await readFile(join(root, name + '.crt'), 'utf8')))
+  await writeFile(join(root, 'ca-bundle.pem'), rootPem + intermediatePem)
+  await writeFile(join(root, 'server-chain.pem'), serverPem + intermediatePem)
+  const p12Password = 'alice-p12-' + randomBytes(4).toString('hex')
+  await writeFile(join(root, 'alice.p12-password'), p12Password)
+  await openssl(root, [
+    'pkcs12', '-export', '-in', 'alice.crt', '-inkey', 'alice.key', '-certfile', 'intermediate-ca.crt',
+    '-name', 'alice', '-out', 'alice.p12', '-passout', 'pass:' + p12Password
+  ])
+}
 
-    const caBundle = join(root, 'ca-bundle.pem')
-    const caBundlePem = rootCa.certPem + intermediateCa.certPem
-    await writeFile(caBundle, caBundlePem)
+/** The PKI that `generate` wrote into `root`. */
+async function readPki (root: string, cleanup: () => Promise<void>): Promise<Pki> {
+  const names = ['root-ca', 'foreign-ca', 'intermediate-ca', 'mallory', 'server', 'alice', 'smith', 'email-only', 'expired',
+    'no-client-auth', 'rich', 'two-cns', 'future', 'no-eku'] as const
+  const loaded = await Promise.all(names.map(async (name) => await load(root, name)))
+  const files = Object.fromEntries(names.map((name, i) => [name, loaded[i]])) as Record<typeof names[number], CertFiles>
+  const caBundle = join(root, 'ca-bundle.pem')
+  const chain = join(root, 'server-chain.pem')
+  const alice: P12CertFiles = { ...files.alice, p12: join(root, 'alice.p12'), p12Password: await readFile(join(root, 'alice.p12-password'), 'utf8') }
+  const { smith, expired, mallory, rich, future } = files
+  const emailOnly = files['email-only']
+  const noClientAuth = files['no-client-auth']
+  return {
+    dir: root,
+    rootCa: files['root-ca'],
+    intermediateCa: files['intermediate-ca'],
+    caBundle,
+    caBundlePem: await readFile(caBundle, 'utf8'),
+    server: { ...files.server, chain, chainPem: await readFile(chain, 'utf8') },
+    alice,
+    smith,
+    emailOnly,
+    expired,
+    noClientAuth,
+    foreignCa: files['foreign-ca'],
+    mallory,
+    rich,
+    twoCns: files['two-cns'],
+    future,
+    noEku: files['no-eku'],
+    clients: { alice, smith, emailOnly, expired, noClientAuth, mallory },
+    cleanup
+  }
+}
 
-    const chain = join(root, 'server-chain.pem')
-    const chainPem = server.certPem + intermediateCa.certPem
-    await writeFile(chain, chainPem)
-
-    const p12 = join(root, 'alice.p12')
-    const p12Password = 'alice-p12-' + randomBytes(4).toString('hex')
-    await openssl(root, [
-      'pkcs12', '-export', '-in', 'alice.crt', '-inkey', 'alice.key', '-certfile', 'intermediate-ca.crt',
-      '-name', 'alice', '-out', p12, '-passout', 'pass:' + p12Password
-    ])
-
-    const aliceP12: P12CertFiles = { ...alice, p12, p12Password }
-    return {
-      dir: root,
-      rootCa,
-      intermediateCa,
-      caBundle,
-      caBundlePem,
-      server: { ...server, chain, chainPem },
-      alice: aliceP12,
-      smith,
-      emailOnly,
-      expired,
-      noClientAuth,
-      foreignCa,
-      mallory,
-      rich,
-      twoCns,
-      future,
-      noEku,
-      clients: { alice: aliceP12, smith, emailOnly, expired, noClientAuth, mallory },
-      async cleanup () {
-        if (created) await rm(root, { recursive: true, force: true })
-      }
-    }
+/** A PKI of its own in a new temp dir, removed by cleanup(). */
+export async function createPki (): Promise<Pki> {
+  const root = await mkdtemp(join(tmpdir(), 'tls-cert-auth-pki-'))
+  const cleanup = async (): Promise<void> => { await rm(root, { recursive: true, force: true }) }
+  try {
+    await generate(root)
+    return await readPki(root, cleanup)
   } catch (err) {
-    if (created) await rm(root, { recursive: true, force: true })
+    await cleanup()
     throw err
   }
+}
+
+// One PKI for every test file of a run: `.tap/pki`, made afresh by the run's `before` script
+// (test/helpers/fresh-pki.ts), or by whichever test file gets here first when a file runs alone.
+const SHARED = join(__dirname, '..', '..', '.tap', 'pki')
+
+/** The run's PKI. Tests may add files of their own to its dir; none of them removes it. */
+export async function sharedPki (): Promise<Pki> {
+  try {
+    return await readPki(SHARED, async () => {})
+  } catch {
+    // Made elsewhere and moved into place whole, so a reader never sees half a PKI.
+    const made = await createPki()
+    await mkdir(dirname(SHARED), { recursive: true })
+    await rename(made.dir, SHARED).catch(async () => { await made.cleanup() }) // another file was quicker
+    return await readPki(SHARED, async () => {})
+  }
+}
+
+/** Replaces the shared PKI with a new one. */
+export async function freshSharedPki (): Promise<void> {
+  await rm(SHARED, { recursive: true, force: true })
+  await sharedPki()
 }
