@@ -106,7 +106,7 @@ test('times are digits and Z, nothing else', async (t) => {
   t.throws(() => time('491231235959Z', 0x18), { name: 'Asn1Error' }, 'UTCTime length as GeneralizedTime')
 })
 
-test('PEM and base64 shortcuts accept and refuse what the patterns do', async (t) => {
+test('PEM and base64 decoding accept and refuse exactly what the encodings allow', async (t) => {
   const pki = await sharedPki()
   const alice = pki.alice.certPem.trim()
   const root = pki.rootCa.certPem.trim()
