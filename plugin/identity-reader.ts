@@ -8,6 +8,8 @@ import type { CertificateSource, RawCertificate } from './sources/types'
 export interface IdentityReader {
   /** `request.certUser`: the identity once every check has passed, else null. Never waits. */
   current: (request: FastifyRequest) => CertIdentity | null
+  /** Source → identity → the checks that need no I/O, once per request. */
+  read: (request: FastifyRequest) => Result<Identified>
   /** Every check, `accept.isRevoked` included: what the login and `requireCertificate` act on. */
   accepted: (request: FastifyRequest) => Promise<Result<Identified>>
   /** Whether `accepted` must run before `current` may answer (an `isRevoked` check is set). */
@@ -57,6 +59,7 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
   }
 
   return {
+    read,
     revocable: isRevoked !== null,
     current (request) {
       const result = read(request)

@@ -3,7 +3,7 @@ import type { CertIdentity } from './identity'
 import { withDeadline } from './deadline'
 import { FST_TLS_CERT_AUTH_SESSION_STORE, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
 import type { SaveUser } from './options'
-import type { IdentityReader } from './identity-reader'
+import { kIdentityResult, type IdentityReader } from './identity-reader'
 import type { ResolveUser } from './resolver'
 
 export interface LoginConfig {
@@ -125,9 +125,9 @@ function redirectTarget (url: string, fallback: string): string {
   return next !== null && SAME_SITE_PATH.test(next) ? next : fallback
 }
 
-function pathOf (url: string): string {
-  const query = url.indexOf('?')
-  return query === -1 ? url : url.slice(0, query)
+/** The URL's path is `path` (the query aside): compared in place, with nothing allocated. */
+function hasPath (url: string, path: string): boolean {
+  return url.startsWith(path) && (url.length === path.length || url.charCodeAt(path.length) === 63 /* ? */)
 }
 
 /** The onRequest hook of the login URL: certificate → user → kept (session or saveUser) → redirect. */
@@ -154,8 +154,7 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     }
   }
 
-  return async function certificateLogin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (pathOf(request.url) !== config.loginUrl) return
+  async function logIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const result = await identities.accepted(request)
     // No certificate: the login route itself answers (a password form keeps working).
     if (result.status === 'absent') return
@@ -176,7 +175,18 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     removeIfUndelivered(request, reply)
     request.log.info({ username: identity.username, source: identity.source }, 'client certificate login')
     warnIfCookieCannotStick(request, identity)
+    // The identity stays in memory as long as the session that holds this request: let it go.
+    request[kIdentityResult] = null
     // A saveUser that answered itself (its own redirect) has the last word.
     if (!reply.sent) await reply.redirect(redirectTarget(request.url, config.loginRedirectUrl), 302)
+  }
+
+  // A callback hook, global: every other URL goes on at once, with no promise made.
+  return function certificateLogin (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+    if (!hasPath(request.url, config.loginUrl)) {
+      done()
+      return
+    }
+    logIn(request, reply).then(() => { if (!reply.sent) done() }, done)
   }
 }

@@ -8,7 +8,7 @@ import { readOptions, type TlsCertAuthOptions } from './options'
 import { createResolver } from './resolver'
 import { createSource } from './sources'
 import { logTrustedHeaders } from './sources/headers'
-import type { AnyServerRequest } from './guard'
+import type { AnyServerRequest, Done } from './guard'
 import type { CertIdentity } from './identity'
 
 declare module 'fastify' {
@@ -24,7 +24,7 @@ declare module 'fastify' {
      * onRequest hook: 401 without a trusted certificate, 403 when `accept` refuses it. Typed for
      * every server Fastify runs (HTTP/1, HTTPS, HTTP/2).
      */
-    requireCertificate: (request: AnyServerRequest) => Promise<void>
+    requireCertificate: (request: AnyServerRequest, reply: unknown, done: Done) => void
   }
 }
 

@@ -33,15 +33,17 @@ function headerText (value: string): string {
 /**
  * Names among `wanted` that the client sent more than once. Node joins repeated custom headers
  * with ", ", which could turn two DNs into one plausible-looking DN, so only rawHeaders tells.
+ * Names of another length are skipped without lower-casing them: most headers are not ours.
  */
-function repeatedHeaders (rawHeaders: string[], wanted: string[]): string[] {
-  const seen = new Set<string>()
+function repeatedHeaders (rawHeaders: string[], wanted: string[], lengths: Set<number>): string[] {
+  const seen: string[] = []
   const repeated: string[] = []
   for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (!lengths.has(rawHeaders[i].length)) continue
     const name = rawHeaders[i].toLowerCase()
     if (!wanted.includes(name)) continue
-    if (seen.has(name)) repeated.push(name)
-    seen.add(name)
+    if (seen.includes(name)) repeated.push(name)
+    else seen.push(name)
   }
   return repeated
 }
@@ -62,9 +64,9 @@ function readXfccElement (raw: RawCertificate, header: string, which: 'first' | 
 }
 
 /** The certificate material of a verified request, or why there is none. */
-function readMaterial (config: HeaderSourceConfig, read: (name: string | null) => string | undefined): Result<RawCertificate> {
+function readMaterial (config: HeaderSourceConfig, read: (name: string | null) => string | undefined, source: RawCertificate['source']): Result<RawCertificate> {
   const { headers } = config
-  const raw: RawCertificate = { source: 'headers' }
+  const raw: RawCertificate = { source }
   try {
     const dn = read(headers.dn)
     if (dn !== undefined) {
@@ -117,44 +119,63 @@ export function headerNames (headers: HeaderSet): string[] {
   return [...singleHeaderNames(headers), ...(headers.chain === null ? [] : [headers.chain])]
 }
 
+// Decoded material by the header values it came from: a user's repeated requests decode and parse
+// their certificate once. Bounded, so that an attacker's distinct values cannot grow memory.
+const MATERIALS_KEPT = 500
+
 /** The proxy's headers (a preset, or names of your own), debug fake headers taking precedence. */
 export function headerSource (config: HeaderSourceConfig): CertificateSource {
   const { headers, trusted, fakeHeaders } = config
   const requireEntries = Object.entries(headers.require)
   // Every header we read, but the chain list, must come once: a second copy is an attack or a mistake.
   const singleNames = singleHeaderNames(headers)
+  const singleLengths = new Set(singleNames.map((name) => name.length))
   const allNames = headerNames(headers)
+  const materialNames = [headers.dn, headers.issuerDn, headers.cert, headers.chain, headers.info]
+  // With debug fakes for these headers, every identity they give is a debug one.
+  const source: RawCertificate['source'] = allNames.some((name) => fakeHeaders.has(name)) ? 'debug' : 'headers'
+  // Whether a peer is a trusted proxy is a property of its connection.
+  const trustedSocket = new WeakMap<object, boolean>()
+  const materials = new Map<string, Result<RawCertificate>>()
   let warnSlashForm = headers.dnFormat === 'auto'
 
+  const indexOf = new Map(allNames.map((name, index) => [name, index]))
+
   return function readProxyHeaders (request: FastifyRequest): Result<RawCertificate> {
-    let fromDebug = false
-    const read = (name: string | null): string | undefined => {
-      if (name === null) return undefined
-      const fake = fakeHeaders.get(name)
-      if (fake !== undefined) {
-        fromDebug = true
-        return fake
-      }
-      const value = request.headers[name]
-      // An empty value is what proxies send for "no certificate" (Caddy's empty placeholders).
-      return typeof value === 'string' && value !== '' ? value : undefined
+    // Each header read once. An empty value is what proxies send for "no certificate" (Caddy's
+    // empty placeholders).
+    const values: Array<string | undefined> = []
+    let present = false
+    let fromClient = false
+    for (const name of allNames) {
+      const found = fakeHeaders.size > 0 ? fakeHeaders.get(name) ?? request.headers[name] : request.headers[name]
+      const value = typeof found === 'string' && found !== '' ? found : undefined
+      values.push(value)
+      if (value === undefined) continue
+      present = true
+      if (!fakeHeaders.has(name)) fromClient = true
     }
-    if (!allNames.some((name) => read(name) !== undefined)) return ABSENT
-    const fromClient = allNames.some((name) => !fakeHeaders.has(name) && request.headers[name] !== undefined)
+    if (!present) return ABSENT
+    const read = (name: string | null): string | undefined => name === null ? undefined : values[indexOf.get(name) as number]
     if (fromClient) {
-      const peer = request.socket.remoteAddress
-      if (!trusted(peer)) {
+      const { socket } = request
+      let peerTrusted = trustedSocket.get(socket)
+      if (peerTrusted === undefined) {
+        peerTrusted = trusted(socket.remoteAddress)
+        trustedSocket.set(socket, peerTrusted)
+      }
+      if (!peerTrusted) {
+        const peer = socket.remoteAddress
         request.log.warn({ peer },
           `client certificate headers from untrusted peer ${String(peer)} ignored: if it is your proxy, add it to the trustedProxies option`)
         return ABSENT
       }
-      const repeated = repeatedHeaders(request.raw.rawHeaders, singleNames)
+      const repeated = repeatedHeaders(request.raw.rawHeaders, singleNames, singleLengths)
       if (repeated.length > 0) {
         request.log.warn({ headers: repeated }, 'client certificate header sent more than once: no identity')
         return ABSENT
       }
     }
-
     if (headers.verify !== null) {
       const verify = read(headers.verify)
       if (verify !== headers.verifySuccess) {
@@ -173,15 +194,21 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       }
     }
 
-    const material = readMaterial(config, read)
-    if (material.status !== 'ok') return material
-    const raw = material.value
-    // `auto` met the slash form with nothing to check it against: say so, once.
-    if (warnSlashForm && raw.der === undefined && raw.dn?.charCodeAt(0) === 0x2f) {
-      warnSlashForm = false
-      request.log.warn({ header: headers.dn }, SLASH_FORM_WARNING)
+    // Header values hold no NUL: joined by it, they name the material exactly.
+    let key = ''
+    for (const name of materialNames) key += (read(name) ?? '') + '\0'
+    let material = materials.get(key)
+    if (material === undefined) {
+      material = readMaterial(config, read, source)
+      if (materials.size >= MATERIALS_KEPT) materials.delete(materials.keys().next().value as string)
+      materials.set(key, material)
+      const raw = material.status === 'ok' ? material.value : undefined
+      // `auto` met the slash form with nothing to check it against: say so, once.
+      if (warnSlashForm && raw?.der === undefined && raw?.dn?.charCodeAt(0) === 0x2f) {
+        warnSlashForm = false
+        request.log.warn({ header: headers.dn }, SLASH_FORM_WARNING)
+      }
     }
-    if (fromDebug) raw.source = 'debug'
     return material
   }
 }
