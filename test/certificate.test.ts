@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Asn1Error, children, decodeOid, decodeTime, expectTag, readTlv, stringAt } from '../plugin/parse/asn1'
 import { CertificateFacts, readName } from '../plugin/parse/certificate'
-import { formatDN, parseDN, sameDN } from '../plugin/parse/dn'
+import { formatDN, nameValue, parseDN, sameDN } from '../plugin/parse/dn'
 import { sharedPki } from './helpers/pki'
 import * as der from './helpers/der'
 
@@ -164,4 +164,13 @@ test('attribute types from DER equal every spelling of them in a DN: OpenSSL\'s,
     t.ok(sameDN(facts.subject, parseDN(dn)), `${what}: ${dn}`)
   }
   t.notOk(sameDN(facts.subject, parseDN(openssl.replace('postalCode=3000', 'postalCode=3001'))), 'values still count')
+})
+
+test('a name value that is a string in constructed form (BER, never DER) is refused, not read as #hex', async (t) => {
+  // UTF8String 'ad' + 'min' in two segments: 2c 0b (0c 02 'ad') (0c 03 'min')
+  const constructed = Buffer.from('2c090c0261640c036d696e', 'hex')
+  t.throws(() => nameValue(constructed, readTlv(constructed, 0)), Asn1Error)
+  t.throws(() => parseDN('CN=#2c090c0261640c036d696e'), { code: 'FST_TLS_CERT_AUTH_BAD_DN' }, 'and in a DN string, as #hex')
+  const octets = Buffer.from('0403616263', 'hex')
+  t.equal(nameValue(octets, readTlv(octets, 0)), '#0403616263', 'a value of another type keeps its #hex form')
 })

@@ -156,6 +156,9 @@ function decodeBer (input: string, hex: string): string {
 /** An attribute value of a certificate name as OpenSSL prints it: the text of a string type, else `#` and the hex of its DER. */
 export function nameValue (der: Uint8Array, item: Tlv): string {
   if (isStringTag(item.tag)) return stringAt(der, item.tag, item.start, item.end)
+  // A string in segments (BER's constructed form, never DER): OpenSSL reads their concatenation,
+  // and a `#hex` of it would be a name of its own. Refused, not guessed.
+  if ((item.tag & 0x20) !== 0 && isStringTag(item.tag & ~0x20)) throw new Asn1Error('a string in constructed form is not DER')
   return '#' + Buffer.from(der.subarray(item.offset, item.end)).toString('hex')
 }
 
