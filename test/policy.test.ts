@@ -5,6 +5,7 @@ import tap, { test } from 'tap'
 import tlsCertAuth from '../index'
 import { sharedPki, type CertFiles, type Pki } from './helpers/pki'
 import { buildApp, logged, SECRET } from './helpers/app'
+import { certificate, clientKey, issuerFromPem, name, string, TAGS } from './helpers/der'
 
 // RFC 9440 headers: the simplest way to hand the plugin a certificate and its chain.
 const headers = (cert: CertFiles, chain: CertFiles[] = []) => ({
@@ -238,4 +239,44 @@ test('a source function that returns anything but null or a well-formed object g
     t.equal((await app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', `${what}: the login refuses`)
     t.equal((await app.inject({ url: '/api' })).statusCode, 403, `${what}: the guard refuses`)
   }
+})
+
+test('caFingerprints: a certificate that names the pinned CA as its issuer but is signed by another key is refused', async (t) => {
+  const intermediate = issuerFromPem(pki.intermediateCa.certPem, pki.intermediateCa.keyPem)
+  const forger = { name: intermediate.name, key: clientKey().privateKey } // the CA's name, someone else's key
+  const subject = name([[{ type: '2.5.4.3', value: string(TAGS.utf8, 'admin') }]])
+  const forged = certificate({ subject, issuer: forger, publicKey: clientKey().publicKey })
+  const genuine = certificate({ subject, issuer: intermediate, publicKey: clientKey().publicKey })
+  const sent = (der: Buffer) => ({ 'client-cert': `:${der.toString('base64')}:`, 'client-cert-chain': `:${pki.intermediateCa.derBase64}:` })
+  const accept = { caFingerprints: [pki.intermediateCa.x509.fingerprint256] }
+  t.equal((await loginWith({ accept }, sent(genuine))).status, 302, 'signed by the pinned CA')
+  const refused = await loginWith({ accept }, sent(forged))
+  t.equal(refused.code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'the name is not the signature')
+  t.ok(logged(refused.logs, 'client certificate refused').some((line) => line.reason === 'not signed by a CA in accept.caFingerprints'))
+})
+
+test('accept values are checked at registration, at their bounds', async (t) => {
+  const bad = async (accept: object, message: RegExp) => {
+    await t.rejects(async () => { await buildApp({ accept } as tlsCertAuth.TlsCertAuthOptions) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message }, JSON.stringify(accept))
+  }
+  await bad({ fingerprints: [] }, /accept.fingerprints: expected a non-empty array/)
+  await bad({ fingerprints: ['nope'] }, /"nope" is not a SHA-256 fingerprint/)
+  await bad({ fingerprints: ['x' + pki.alice.x509.fingerprint256] }, /is not a SHA-256 fingerprint/)
+  await bad({ fingerprints: [pki.alice.x509.fingerprint256 + ':00'] }, /is not a SHA-256 fingerprint/)
+  await bad({ checkValidity: true, clockSkew: 86401 }, /accept.clockSkew: expected seconds from 0 to 86400/)
+  const { app } = await buildApp({ accept: { checkValidity: true, clockSkew: 86400 } })
+  await app.ready()
+})
+
+test('clockSkew forgives a clock that is behind, by that many seconds', async (t) => {
+  const intermediate = issuerFromPem(pki.intermediateCa.certPem, pki.intermediateCa.keyPem)
+  const soon = certificate({
+    subject: name([[{ type: '2.5.4.3', value: string(TAGS.utf8, 'soon') }]]),
+    issuer: intermediate,
+    publicKey: clientKey().publicKey,
+    notBefore: new Date(Date.now() + 60_000)
+  })
+  const sent = { 'client-cert': `:${soon.toString('base64')}:` }
+  t.equal((await loginWith({ accept: { checkValidity: true, clockSkew: 120 } }, sent)).status, 302, 'valid in 60 s, 120 s forgiven')
+  t.equal((await loginWith({ accept: { checkValidity: true } }, sent)).code, 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'no skew: not yet valid')
 })

@@ -53,3 +53,14 @@ test('trustedProxies as a list or a function', async (t) => {
   const truthy = compileTrust(() => 'yes' as unknown as boolean)
   t.notOk(truthy('192.0.2.1'), 'only a real true trusts')
 })
+
+test('trustedProxies in the plugin options: a comma-separated string with spaces, or a function', async (t) => {
+  const { app } = await buildApp({ trustedProxies: '10.0.0.1, 127.0.0.1' })
+  t.equal((await app.inject({ url: '/whoami', headers: certHeaders('CN=alice') })).json().certUser.username, 'alice', 'the second entry counts')
+  t.equal((await app.inject({ url: '/whoami', headers: certHeaders('CN=alice'), remoteAddress: '10.0.0.2' })).json().certUser, null)
+  const { app: byFunction } = await buildApp({ trustedProxies: (address) => address === '10.0.0.2' })
+  t.equal((await byFunction.inject({ url: '/whoami', headers: certHeaders('CN=alice'), remoteAddress: '10.0.0.2' })).json().certUser.username, 'alice')
+  t.equal((await byFunction.inject({ url: '/whoami', headers: certHeaders('CN=alice') })).json().certUser, null, 'loopback is no longer trusted')
+  await t.rejects(async () => { await buildApp({ trustedProxies: '127.0.0.1, localhost' }) }, { message: /did you mean "loopback"/ }, 'a hint for a later entry too')
+  await t.rejects(async () => { await buildApp({ trustedProxies: 'nowhere' }) }, { message: /^fastify-tls-certificate-auth: invalid option trustedProxies: [^(]*$/ }, 'no hint to give: the message alone')
+})
