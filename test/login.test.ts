@@ -124,3 +124,17 @@ test('certUser is computed once, when first read, and not at all when unread', a
   await app.inject({ url: '/never', headers })
   t.equal(reads, 1, 'a route that never reads certUser pays nothing')
 })
+
+test('a user\'s repeated requests build the identity once; an attacker\'s distinct values cannot grow what is kept', async (t) => {
+  const { app } = await buildApp()
+  const seen: unknown[] = []
+  app.get('/keep', async (request) => { seen.push(request.certUser); return 'ok' })
+  const as = async (dn: string) => await app.inject({ url: '/keep', headers: certHeaders(dn) })
+  await as('CN=alice')
+  await as('CN=alice')
+  t.equal(seen[0], seen[1], 'the same identity, built once')
+  for (let i = 0; i < 500; i++) await as(`CN=visitor${i}`)
+  await as('CN=alice')
+  t.not(seen.at(-1), seen[0], 'after 500 other names, alice\'s was let go and is built again')
+  t.match(seen.at(-1), { username: 'alice' })
+})

@@ -200,6 +200,7 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
     let material = materials.get(key)
     if (material === undefined) {
       material = readMaterial(config, read, source)
+      // The oldest entry goes first; `as string`: the map is full, so it has a first key.
       if (materials.size >= MATERIALS_KEPT) materials.delete(materials.keys().next().value as string)
       materials.set(key, material)
       const raw = material.status === 'ok' ? material.value : undefined
