@@ -36,8 +36,11 @@ export function oid (dotted: string): Buffer {
 }
 
 export function integer (value: Uint8Array): Buffer {
-  // Positive: a leading zero when the top bit is set.
-  return tlv(0x02, value[0] & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value)
+  // DER's shortest form: no leading zero byte but before a byte whose top bit is set (positive).
+  let start = 0
+  while (start < value.length - 1 && value[start] === 0 && (value[start + 1] & 0x80) === 0) start++
+  const bytes = value.subarray(start)
+  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes)
 }
 
 export const TAGS = {
