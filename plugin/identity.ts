@@ -48,9 +48,10 @@ export function parseSubject (text: string, format: DnFormat): DistinguishedName
   return format === 'legacy' || (format === 'auto' && text.startsWith('/')) ? dn.reverse() : dn
 }
 
-// C0 controls and DEL: `admin\0.evil` must not reach a user store that ends strings at NUL.
+// C0 controls, DEL and C1 controls: `admin\0.evil` must not reach a user store that ends strings at
+// NUL, nor `admin\u0085` a log or terminal that reads U+0085 as a line break.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/
 
 /** A name an application can store and compare, or why it is not one. */
 function storableName (name: string, what: string): Result<string> {

@@ -174,3 +174,13 @@ test('a name value that is a string in constructed form (BER, never DER) is refu
   const octets = Buffer.from('0403616263', 'hex')
   t.equal(nameValue(octets, readTlv(octets, 0)), '#0403616263', 'a value of another type keeps its #hex form')
 })
+
+test('OID arcs past 2^53 are read exactly, not rounded', async (t) => {
+  const decoded = (dotted: string) => {
+    const encoded = der.oid(dotted)
+    return decodeOid(encoded, readTlv(encoded, 0))
+  }
+  for (const dotted of ['1.3.6.1.4.1.9007199254740993', '1.2.18446744073709551617.5', '2.9007199254741073', '2.5.4.3']) {
+    t.equal(decoded(dotted), dotted, dotted)
+  }
+})

@@ -280,3 +280,10 @@ test('clockSkew forgives a clock that is behind, by that many seconds', async (t
   t.equal((await loginWith({ accept: { checkValidity: true, clockSkew: 120 } }, sent)).status, 302, 'valid in 60 s, 120 s forgiven')
   t.equal((await loginWith({ accept: { checkValidity: true } }, sent)).code, 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'no skew: not yet valid')
 })
+
+test('a username with a C1 control character is refused like a C0 one', async (t) => {
+  for (const name of ['admin\u0085', 'admin\u009b[2J', 'admin\u0080']) {
+    t.equal((await loginWith({ username: () => name }, headers(pki.alice))).code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', JSON.stringify(name))
+  }
+  t.equal((await loginWith({ username: () => 'adm\u00efn' }, headers(pki.alice))).status, 302, 'Latin-1 letters are names')
+})

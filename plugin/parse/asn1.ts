@@ -57,13 +57,20 @@ export function decodeOid (der: Uint8Array, item: Tlv): string {
   // Built as it is read: an OID is decoded for every attribute and extension of every request.
   let text = ''
   let value = 0
+  let big: bigint | null = null // an arc past 2^53, which a double cannot count exactly
   for (let i = item.start; i < item.end; i++) {
     const byte = der[i]
-    value = value * 128 + (byte & 0x7f)
+    if (big === null && value >= 2 ** 46) big = BigInt(value)
+    if (big === null) value = value * 128 + (byte & 0x7f)
+    else big = big * 128n + BigInt(byte & 0x7f)
     if (byte & 0x80) continue
-    if (text === '') text = value < 80 ? Math.floor(value / 40) + '.' + (value % 40) : '2.' + (value - 80)
-    else text += '.' + value
+    // The first subidentifier holds two arcs: 40 × first + second (first is 2 from 80 on).
+    const arc = big === null ? value : big
+    if (text !== '') text += '.' + String(arc)
+    else if (big !== null) text = '2.' + String(big - 80n)
+    else text = value < 80 ? Math.floor(value / 40) + '.' + (value % 40) : '2.' + (value - 80)
     value = 0
+    big = null
   }
   return text
 }

@@ -59,7 +59,7 @@ function readAltNames (der: Uint8Array, value: Tlv): SubjectAltName[] {
     } else if (name.tag === 0xa0) {
       // otherName: type-id, [0] EXPLICIT value. Only the Microsoft UPN is a login name.
       const [typeId, wrapped] = children(der, name)
-      if (decodeOid(der, typeId) !== OID_UPN) continue
+      if (decodeOid(der, expectTag(typeId, 0x06, 'an otherName type-id')) !== OID_UPN) continue
       const inner = readTlv(der, expectTag(wrapped, 0xa0, 'an otherName value').start, wrapped.end)
       names.push({ type: 'upn', value: stringAt(der, expectTag(inner, 0x0c, 'a UTF8String UPN').tag, inner.start, inner.end) })
     }
