@@ -1,0 +1,20 @@
+// The IPC messages between the benchmark and a server process. The side channel carries the
+// server's CPU time and heap, so that reading them adds no route and no request to what is measured.
+
+import type { ContenderName, TlsServerFiles } from './apps'
+
+export interface ServerArgs {
+  contender: ContenderName
+  tls?: TlsServerFiles
+}
+
+export type ToServer =
+  | { type: 'cpu' }
+  /** Empty the session store, collect garbage, report the heap. */
+  | { type: 'heap' }
+
+export type FromServer =
+  | { type: 'listening', port: number }
+  /** process.cpuUsage(), user + system, every thread of the process. */
+  | { type: 'cpu', micros: number }
+  | { type: 'heap', bytes: number }
