@@ -53,8 +53,8 @@ async function nextMessage (child: ChildProcess, name: string, timeoutMs: number
 /**
  * On a machine of two or more CPUs (with taskset): this process, the load generator, on CPU 0 and
  * every server on CPU 1, so that both contenders run on the same core and never beside the client.
- * Left to the scheduler, two identical servers differed by a median 5–35% in CPU per response (one
- * of them always the cheaper, over 9 runs on a busy machine); pinned, by 1–2%. The price: a
+ * Left to the scheduler, the same one of two identical servers was the cheaper in CPU per response
+ * in 11 runs out of 11 on a busy machine (medians 1–35% apart); pinned, within 2%. The price: a
  * server's GC threads share its core, so absolute numbers are lower. Returns the servers' CPU, or
  * undefined when not pinned.
  */
