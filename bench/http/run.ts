@@ -1,7 +1,7 @@
 // `npm run bench:http`: the plugin over real HTTP beside what an application would use instead,
 // each contender a server process of its own, measured in alternation. Not a test: it reports.
 //
-//   --quick          a smoke run of about 2 minutes: 3 rounds of 1 s, fewer requests everywhere
+//   --quick          a smoke run of about 2 minutes: 2 rounds of 1 s, fewer requests everywhere
 //   --rounds N       rounds per scenario (default 7)
 //   --seconds S      length of a round (default 3)
 //   --only IDS       comma-separated: scenario ids (0 1 2 3 4 5 6a 6b 6c 6d), 7 (session footprint),
@@ -52,12 +52,12 @@ const FULL: Settings = {
   dnRounds: 7
 }
 const QUICK: Settings = {
-  rounds: 3,
+  rounds: 2,
   seconds: 1,
-  warmupSeconds: 1,
-  settleSeconds: 0.5,
+  warmupSeconds: 0.5,
+  settleSeconds: 0.25,
   heapRequests: 10_000,
-  heapTopUpSeconds: 3,
+  heapTopUpSeconds: 1,
   growthRounds: 2,
   growthSeconds: 1,
   footprintLogins: 1000,
