@@ -54,7 +54,7 @@ async function nextMessage (child: ChildProcess, name: string, timeoutMs: number
  * On a machine of two or more CPUs (with taskset): this process, the load generator, on CPU 0 and
  * every server on CPU 1, so that both contenders run on the same core and never beside the client.
  * Left to the scheduler, the same one of two identical servers was the cheaper in CPU per response
- * in 11 runs out of 11 on a busy machine (medians 1–35% apart); pinned, within 2%. The price: a
+ * in 11 runs out of 11 on a busy machine (medians 1–35% apart); pinned, 3 runs within 2%. The price: a
  * server's GC threads share its core, so absolute numbers are lower. Returns the servers' CPU, or
  * undefined when not pinned.
  */
@@ -78,9 +78,9 @@ export class ServerProcess {
   static async start (args: ServerArgs): Promise<ServerProcess> {
     // --expose-gc only gives the server gc() for the heap readings; it changes nothing else.
     const command = [process.execPath, '--import', 'tsx', '--expose-gc', join(__dirname, 'server.ts'), JSON.stringify(args)]
-    const pinned = ServerProcess.cpu === undefined ? command : ['taskset', '-c', String(ServerProcess.cpu), ...command]
+    const argv = ServerProcess.cpu === undefined ? command : ['taskset', '-c', String(ServerProcess.cpu), ...command]
     // spawn rather than fork, so that taskset can stand in front; the IPC channel passes through it.
-    const child = spawn(pinned[0], pinned.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const message = await nextMessage(child, args.contender, 30_000).catch((error: unknown) => {
       child.kill()
       throw error
