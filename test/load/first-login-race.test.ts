@@ -23,7 +23,7 @@ import { REDIRECT_URL } from '../e2e/lib/app'
 import { startAppProcess, type AppProcess } from './lib/children'
 import { userCertificates } from './lib/certs'
 import { loadClient, percentile, type Login } from './lib/client'
-import { startLoadNginx } from './lib/nginx'
+import { startNginx } from '../e2e/lib'
 import type { User } from './lib/protocol'
 import { SIZE } from './lib/size'
 
@@ -53,7 +53,7 @@ t.test(`${LOGINS} concurrent first logins of one new user, autoCreate, two proce
   const apps: AppProcess[] = await Promise.all(INSTANCES.map(async (instance) =>
     await startAppProcess({ instance, users: { kind: 'sqlite', file, latencyMs: LATENCY_MS } })))
   for (const app of apps) t.teardown(app.stop)
-  const nginx = await startLoadNginx(pki, apps.map((app) => app.url))
+  const nginx = await startNginx({ pki, upstream: apps.map((app) => app.url) })
   t.teardown(nginx.stop)
   const client = loadClient({ url: nginx.url, ca: pki.rootCa.certPem }, LOGINS)
   t.teardown(client.close)
@@ -119,5 +119,5 @@ t.test(`${LOGINS} concurrent first logins of one new user, autoCreate, two proce
   }
   t.comment(`the two processes raced to create the user in ${raced.length} of ${round} rounds`)
   t.ok(raced.length > 0, 'in some round both processes called createUser, and the loser\'s login still succeeded')
-  t.notMatch(nginx.errors(), /\[(error|crit|alert|emerg)\]/, 'nginx logged no error')
+  t.notMatch(nginx.logs(), /\[(error|crit|alert|emerg)\]/, 'nginx logged no error')
 })

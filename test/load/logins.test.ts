@@ -15,7 +15,7 @@ import { REDIRECT_URL } from '../e2e/lib/app'
 import { startAppProcess, type AppProcess } from './lib/children'
 import { userCertificates, type UserCertificate } from './lib/certs'
 import { inPool, loadClient, mb, percentile } from './lib/client'
-import { startLoadNginx } from './lib/nginx'
+import { startNginx } from '../e2e/lib'
 import type { HeapSample } from './lib/protocol'
 import { FULL, SIZE } from './lib/size'
 import { usernames } from './lib/usernames'
@@ -64,7 +64,7 @@ t.test(`${SIZE.logins} logins as ${SIZE.users} users, ${SIZE.concurrency} at a t
   const apps: AppProcess[] = await Promise.all(INSTANCES.map(async (instance) =>
     await startAppProcess({ instance, redisUrl: redis.url, users: { kind: 'fixed', count: SIZE.users } })))
   for (const app of apps) t.teardown(app.stop)
-  const nginx = await startLoadNginx(pki, apps.map((app) => app.url))
+  const nginx = await startNginx({ pki, upstream: apps.map((app) => app.url) })
   t.teardown(nginx.stop)
   const client = loadClient({ url: nginx.url, ca: pki.rootCa.certPem }, SIZE.concurrency)
   t.teardown(client.close)
@@ -207,6 +207,6 @@ t.test(`${SIZE.logins} logins as ${SIZE.users} users, ${SIZE.concurrency} at a t
     t.ok(after[i].heapUsed <= middle[i].heapUsed + SECOND_HALF_SLACK,
       `instance ${apps[i].instance}: the second half of the load left no more than ${mb(SECOND_HALF_SLACK)} (${mb(middle[i].heapUsed)} -> ${mb(after[i].heapUsed)})`)
   })
-  t.notMatch(nginx.errors(), /\[(error|crit|alert|emerg)\]/, 'nginx logged no error')
-  if (!t.passing()) t.comment(`nginx error log:\n${nginx.errors().slice(-4000)}`)
+  t.notMatch(nginx.logs(), /\[(error|crit|alert|emerg)\]/, 'nginx logged no error')
+  if (!t.passing()) t.comment(`nginx error log:\n${nginx.logs().slice(-4000)}`)
 })

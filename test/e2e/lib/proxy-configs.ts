@@ -160,7 +160,7 @@ pid ${run}/nginx.pid;
 error_log ${run}/error.log info;
 
 events {
-    worker_connections 64;
+    worker_connections 4096; # load tests hold a hundred clients at once, two connections each
 }
 
 http {
