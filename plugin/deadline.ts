@@ -23,9 +23,9 @@ function sweep (): void {
 }
 
 /** The work's outcome, or `timedOut()` thrown once `ms` pass first: a store that never answers is an answer. */
-export async function withDeadline<T> (work: PromiseLike<T>, ms: number, timedOut: () => Error): Promise<T> {
-  return await new Promise<T>((resolve, reject) => {
-    const entry: Pending = { expires: Date.now() + ms, expire: () => reject(timedOut()) }
+export function withDeadline<T> (work: PromiseLike<T>, ms: number, timedOut: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const entry: Pending = { expires: Date.now() + ms, expire: () => { reject(timedOut()) } }
     pending.add(entry)
     // Kept referenced while anything waits: a pending deadline is work the process still has to do.
     sweeper ??= setInterval(sweep, SWEEP_MS)
@@ -37,4 +37,16 @@ export async function withDeadline<T> (work: PromiseLike<T>, ms: number, timedOu
       reject(error)
     })
   })
+}
+
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function'
+
+/**
+ * `call()`'s answer; a promise it returns must settle within `ms` (see withDeadline). A plain value,
+ * or a throw, is already an answer: it goes back as it is, with no deadline and no promise made.
+ */
+export function callWithin<T> (call: () => T | PromiseLike<T>, ms: number, timedOut: () => Error): T | Promise<T> {
+  const answer = call()
+  return isThenable(answer) ? withDeadline(answer as PromiseLike<T>, ms, timedOut) : answer as T
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CertIdentity } from './identity'
-import { withDeadline } from './deadline'
+import { callWithin, isThenable } from './deadline'
 import { FST_TLS_CERT_AUTH_SESSION_STORE, FST_TLS_CERT_AUTH_USER_NOT_FOUND } from './errors'
 import type { SaveUser } from './options'
 import { kIdentityResult, type IdentityReader } from './identity-reader'
@@ -38,22 +38,23 @@ function dropSession (request: FastifyRequest): void {
 
 /**
  * A client that went away before its login was answered must not leave a session in the store
- * that no cookie will ever name: remove it when the response was not delivered.
+ * that no cookie will ever name: remove it when the response closes unfinished.
  */
 function removeIfUndelivered (request: FastifyRequest, reply: FastifyReply): void {
-  let delivered = false
+  const response = reply.raw
   const remove = (): void => {
-    if (delivered) return
     const session = sessionOf(request)
     dropSession(request)
     session?.destroy?.().catch((error: Error) => request.log.warn({ reason: error.message }, 'client certificate login: an undelivered session could not be removed'))
   }
-  if (reply.raw.destroyed) {
+  if (response.destroyed) {
     remove()
     return
   }
-  reply.raw.once('finish', () => { delivered = true })
-  reply.raw.once('close', remove)
+  // 'finish' and not writableFinished: light-my-request's inject emits 'finish' without setting it.
+  let delivered = false
+  response.on('finish', () => { delivered = true })
+  response.on('close', () => { if (!delivered) remove() })
 }
 
 /**
@@ -87,24 +88,29 @@ export function sessionPropertyNames (fastify: FastifyInstance): Set<string> {
 /**
  * The default way to keep the user: a new session (a session id planted before login is worth
  * nothing after it; with @fastify/secure-session every old field is dropped), the user in it.
+ * Synchronous where the session plugin's regenerate() is.
  */
 function sessionSaver (sessionKey: string): SaveUser {
-  return async function saveInSession (request, _reply, user) {
-    await sessionOf(request)?.regenerate()
+  return function saveInSession (request, _reply, user) {
     // regenerate() may replace request.session: read it again.
-    sessionOf(request)?.set(sessionKey, user)
+    const store = (): void => { sessionOf(request)?.set(sessionKey, user) }
+    const regenerated = sessionOf(request)?.regenerate()
+    if (isThenable(regenerated)) return Promise.resolve(regenerated).then(store)
+    store()
   }
 }
 
 /**
  * A login the browser cannot keep: over plain HTTP a Secure cookie is never sent, and a certificate
  * forwarded by a proxy means the browser spoke TLS, so a cookie without Secure is a mistake too.
- * Both come from Fastify not believing the proxy's X-Forwarded-Proto.
+ * Both come from Fastify not believing the proxy's X-Forwarded-Proto. Asked once per connection
+ * (whose peer decides whether X-Forwarded-Proto counts), as working out the protocol is not free.
  */
-function warnIfCookieCannotStick (request: FastifyRequest, identity: CertIdentity): void {
-  if (request.protocol !== 'http') return
+function warnIfCookieCannotStick (request: FastifyRequest, identity: CertIdentity, checked: WeakSet<object>): void {
+  if (checked.has(request.socket)) return
+  checked.add(request.socket)
   const secureCookie = sessionOf(request)?.cookie?.secure === true
-  if (!secureCookie && identity.source !== 'headers') return
+  if ((!secureCookie && identity.source !== 'headers') || request.protocol !== 'http') return
   request.log.warn({ protocol: request.protocol, secureCookie },
     (secureCookie
       ? 'client certificate login over plain HTTP with a Secure session cookie: the browser gets no cookie'
@@ -134,6 +140,7 @@ function hasPath (url: string, path: string): boolean {
 export function loginHook (config: LoginConfig, identities: IdentityReader, resolveUser: ResolveUser) {
   const saveUser = config.saveUser ?? sessionSaver(config.sessionKey)
   const { storeTimeout } = config
+  const cookieChecked = new WeakSet<object>()
 
   /**
    * saveUser within storeTimeout. The default session step that fails or hangs answers 503, and
@@ -141,8 +148,7 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
    */
   async function keepUser (request: FastifyRequest, reply: FastifyReply, user: unknown, identity: CertIdentity): Promise<void> {
     try {
-      await withDeadline(Promise.resolve().then(() => saveUser(request, reply, user)), storeTimeout,
-        () => new FST_TLS_CERT_AUTH_SESSION_STORE())
+      await callWithin(() => saveUser(request, reply, user), storeTimeout, () => new FST_TLS_CERT_AUTH_SESSION_STORE())
     } catch (error) {
       const timedOut = error instanceof FST_TLS_CERT_AUTH_SESSION_STORE
       // saveUser's own failure is the application's error to answer; a timeout, or the session step's, is ours.
@@ -155,7 +161,8 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
   }
 
   async function logIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const result = await identities.accepted(request)
+    // Without a revocation check the identity is at hand: no promise to wait on.
+    const result = identities.revocable ? await identities.accepted(request) : identities.read(request)
     // No certificate: the login route itself answers (a password form keeps working).
     if (result.status === 'absent') return
     // The reason was logged when the identity was read.
@@ -174,7 +181,7 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     await keepUser(request, reply, user, identity)
     removeIfUndelivered(request, reply)
     request.log.info({ username: identity.username, source: identity.source }, 'client certificate login')
-    warnIfCookieCannotStick(request, identity)
+    warnIfCookieCannotStick(request, identity, cookieChecked)
     // The identity stays in memory as long as the session that holds this request: let it go.
     request[kIdentityResult] = null
     // A saveUser that answered itself (its own redirect) has the last word.

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { withDeadline } from './deadline'
+import { callWithin } from './deadline'
 import { FST_TLS_CERT_AUTH_BAD_USER, FST_TLS_CERT_AUTH_USER_TIMEOUT } from './errors'
 import type { CertIdentity } from './identity'
 import type { CreateUser, FindUser } from './options'
@@ -31,7 +31,7 @@ export function createResolver ({ findUser, createUser, autoCreate, userTimeout 
   const creating = new Map<string, Promise<unknown>>()
 
   async function ask (name: 'findUser' | 'createUser', fn: FindUser, identity: CertIdentity, request: FastifyRequest): Promise<unknown> {
-    const user = await withDeadline(Promise.resolve().then(() => fn(identity, request)), userTimeout, () => {
+    const user = await callWithin(() => fn(identity, request), userTimeout, () => {
       request.log.error({ username: identity.username }, `client certificate login: ${name} did not answer within ${userTimeout} ms`)
       return new FST_TLS_CERT_AUTH_USER_TIMEOUT()
     })

@@ -4,6 +4,8 @@
 import cookie from '@fastify/cookie'
 import session from '@fastify/session'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import { Agent, get } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { test } from 'tap'
 import tlsCertAuth from '../index'
@@ -52,4 +54,24 @@ test('a source that is not a proxy, over plain HTTP with a cookie that is not Se
   const login = await app.inject({ url: LOGIN })
   t.match(login.headers['set-cookie'], /sessionId=/)
   t.same(warnings(logs), [])
+})
+
+test('the check runs once per connection: a second login on a kept-alive connection does not warn again, a new connection does', async (t) => {
+  const { app, logs } = await appWith({}, undefined)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await app.close() })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}${LOGIN}`
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => { agent.destroy() })
+  const login = async (via: Agent | false): Promise<number> => await new Promise((resolve, reject) => {
+    get(url, { agent: via, headers: certHeaders('CN=alice') }, (response) => {
+      response.resume()
+      response.on('end', () => { resolve(response.statusCode ?? 0) })
+    }).on('error', reject)
+  })
+  t.equal(await login(agent), 302)
+  t.equal(await login(agent), 302)
+  t.equal(warnings(logs).length, 1, 'two logins on one connection: one warning')
+  t.equal(await login(false), 302)
+  t.equal(warnings(logs).length, 2, 'a new connection is checked again')
 })

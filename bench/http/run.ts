@@ -2,7 +2,8 @@
 // each contender a server process of its own, measured in alternation. Not a test: it reports.
 //
 //   --quick          a smoke run of about 2 minutes: 2 rounds of 1 s, fewer requests everywhere
-//   --rounds N       rounds per scenario (default 7)
+//   --rounds N       rounds per scenario, at least 2 (default 8): half of them with the plugin's
+//                    server in the first slot, half with the reference's there
 //   --seconds S      length of a round (default 3)
 //   --only IDS       comma-separated: scenario ids (0 1 2 3 4 5 6a 6b 6c 6d), 7 (session footprint),
 //                    growth (users, DN size)
@@ -39,7 +40,7 @@ interface Settings {
 }
 
 const FULL: Settings = {
-  rounds: 7,
+  rounds: 8,
   seconds: 3,
   warmupSeconds: 2,
   settleSeconds: 1,
@@ -85,7 +86,7 @@ function positive (text: string | undefined, name: string, fallback: number): nu
 const base = args.quick ? QUICK : FULL
 const settings: Settings = {
   ...base,
-  rounds: Math.max(1, Math.round(positive(args.rounds, 'rounds', base.rounds))),
+  rounds: Math.max(2, Math.round(positive(args.rounds, 'rounds', base.rounds))),
   seconds: positive(args.seconds, 'seconds', base.seconds)
 }
 const only = args.only?.split(',').map((id) => id.trim())
@@ -135,51 +136,76 @@ function summarise (name: string, rounds: RoundSample[]): ContenderSummary {
 
 const progress = (text: string): void => { process.stderr.write(`  ${text}\n`) }
 
-async function runScenario (scenario: Scenario, tls: TlsServerFiles): Promise<ScenarioResult> {
+interface Half {
+  pluginRounds: RoundSample[]
+  referenceRounds: RoundSample[]
+  heap: ScenarioResult['heap']
+}
+
+/**
+ * One half of a scenario: both servers started, checked, warmed up and loaded in slot order, the
+ * first slot first. The halves swap the slots, because two identical servers came out up to 1.26x
+ * apart, the first slot the faster (see bench/README.md).
+ */
+async function runHalf (scenario: Scenario, tls: TlsServerFiles, pluginFirst: boolean, rounds: number): Promise<Half> {
   const { load } = scenario
   const serverTls = load.clientCertificate === undefined ? undefined : tls
-  const [plugin, reference] = await Promise.all([
-    ServerProcess.start({ contender: scenario.plugin, tls: serverTls }),
-    ServerProcess.start({ contender: scenario.reference, tls: serverTls })
-  ])
+  const names = pluginFirst ? [scenario.plugin, scenario.reference] : [scenario.reference, scenario.plugin]
+  const slots: ServerProcess[] = []
   try {
-    for (const server of [plugin, reference]) await checkAnswer(server, load)
-    for (const server of [plugin, reference]) await runUntimed(server, load, { seconds: settings.warmupSeconds })
-    const afterWarmupBytes = await plugin.heapBytes()
-    await reference.heapBytes() // so that both start the rounds after the same collection
-    for (const server of [plugin, reference]) await runUntimed(server, load, { seconds: settings.settleSeconds })
-    const samples = new Map<ServerProcess, RoundSample[]>([[plugin, []], [reference, []]])
-    for (let round = 0; round < settings.rounds; round++) {
+    for (const contender of names) slots.push(await ServerProcess.start({ contender, tls: serverTls }))
+    const [plugin, reference] = pluginFirst ? slots : [slots[1], slots[0]]
+    for (const server of slots) await checkAnswer(server, load)
+    for (const server of slots) await runUntimed(server, load, { seconds: settings.warmupSeconds })
+    // Both read (each one a full collection), so that both start the rounds after the same.
+    const heaps = new Map<ServerProcess, number>()
+    for (const server of slots) heaps.set(server, await server.heapBytes())
+    for (const server of slots) await runUntimed(server, load, { seconds: settings.settleSeconds })
+    const samples = new Map<ServerProcess, RoundSample[]>(slots.map((server) => [server, []]))
+    for (let round = 0; round < rounds; round++) {
       // Who goes first alternates, so that neither always runs right after the other.
-      for (const server of round % 2 === 0 ? [plugin, reference] : [reference, plugin]) {
+      for (const server of round % 2 === 0 ? slots : [slots[1], slots[0]]) {
         samples.get(server)?.push(await runRound(server, load, settings.seconds))
       }
-      progress(`${scenario.id}: round ${round + 1}/${settings.rounds}`)
+      progress(`${scenario.id}: ${pluginFirst ? 'plugin' : 'reference'} in the first slot, round ${round + 1}/${rounds}`)
     }
     const pluginRounds = samples.get(plugin) ?? []
-    const referenceRounds = samples.get(reference) ?? []
     let requests = pluginRounds.reduce((sum, round) => sum + round.responses, 0)
     if (requests < settings.heapRequests) {
       const affordable = Math.ceil(median(pluginRounds.map((round) => round.requestsPerSecond)) * settings.heapTopUpSeconds)
       requests += await runUntimed(plugin, load, { amount: Math.min(settings.heapRequests - requests, affordable) })
     }
     const afterBytes = await plugin.heapBytes()
-    const ratio = spread(pluginRounds.map((round, i) => round.requestsPerSecond / referenceRounds[i].requestsPerSecond))
-    const cpuRatio = spread(pluginRounds.map((round, i) => referenceRounds[i].cpuMicrosPerResponse / round.cpuMicrosPerResponse))
     return {
-      id: scenario.id,
-      title: scenario.title,
-      referenceLabel: scenario.referenceLabel,
-      plugin: summarise(scenario.plugin, pluginRounds),
-      reference: summarise(scenario.reference, referenceRounds),
-      ratio,
-      cpuRatio,
-      minRatio: scenario.minRatio,
-      met: scenario.minRatio === undefined ? null : ratio.median >= scenario.minRatio,
-      heap: { requests, afterWarmupBytes, afterBytes }
+      pluginRounds,
+      referenceRounds: samples.get(reference) ?? [],
+      heap: { requests, afterWarmupBytes: heaps.get(plugin) ?? 0, afterBytes }
     }
   } finally {
-    await Promise.all([plugin.stop(), reference.stop()])
+    await Promise.all(slots.map(async (server) => { await server.stop() }))
+  }
+}
+
+async function runScenario (scenario: Scenario, tls: TlsServerFiles): Promise<ScenarioResult> {
+  // Half the rounds with the plugin in the first slot, half with the reference there.
+  const first = await runHalf(scenario, tls, true, Math.ceil(settings.rounds / 2))
+  const second = await runHalf(scenario, tls, false, Math.floor(settings.rounds / 2))
+  const pluginRounds = [...first.pluginRounds, ...second.pluginRounds]
+  const referenceRounds = [...first.referenceRounds, ...second.referenceRounds]
+  const ratio = spread(pluginRounds.map((round, i) => round.requestsPerSecond / referenceRounds[i].requestsPerSecond))
+  const cpuRatio = spread(pluginRounds.map((round, i) => referenceRounds[i].cpuMicrosPerResponse / round.cpuMicrosPerResponse))
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    referenceLabel: scenario.referenceLabel,
+    plugin: summarise(scenario.plugin, pluginRounds),
+    reference: summarise(scenario.reference, referenceRounds),
+    ratio,
+    cpuRatio,
+    minRatio: scenario.minRatio,
+    met: scenario.minRatio === undefined ? null : ratio.median >= scenario.minRatio,
+    // The second half's plugin server: the last one to have served the scenario.
+    heap: second.heap
   }
 }
 
@@ -193,7 +219,7 @@ const metText = (met: boolean | null): string => met === null ? '' : met ? 'met'
 
 function printScenarios (results: ScenarioResult[]): void {
   console.log(`\nHTTP: median of ${settings.rounds} rounds of ${settings.seconds} s per contender, ${CONNECTIONS} keep-alive ` +
-    'connections, order alternating; ratio = plugin req/s ÷ reference req/s per round, median [min–max]; ' +
+    'connections, order alternating, slots swapped halfway; ratio = plugin req/s ÷ reference req/s per round, median [min–max]; ' +
     'CPU = server process CPU µs per response; CPU ratio = reference CPU ÷ plugin CPU per round')
   for (const result of results) console.log(`  ${result.id.padEnd(3)} ${result.title}; reference: ${result.referenceLabel}`)
   console.log()
