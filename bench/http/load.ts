@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import type { ContenderName } from './apps'
-import type { FromServer, ServerArgs, ToServer } from './protocol'
+import type { CpuProfile, FromServer, ServerArgs, ToServer } from './protocol'
 
 export const CONNECTIONS = 10
 
@@ -98,6 +98,13 @@ export class ServerProcess {
 
   async cpuMicros (): Promise<number> {
     return (await this.ask({ type: 'cpu' })).micros
+  }
+
+  /** Runs `work` under V8's sampling profiler in the server; the profile of that time. */
+  async profile (work: () => Promise<void>): Promise<CpuProfile> {
+    await this.ask({ type: 'profile-start' })
+    await work()
+    return (await this.ask({ type: 'profile-stop' })).profile
   }
 
   /** Heap used after the session store is emptied and garbage collected. */
