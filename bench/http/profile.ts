@@ -101,11 +101,13 @@ async function main (): Promise<void> {
   const pki = await createBenchPki()
   const tls: TlsServerFiles = { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.caPem }
   const all = scenarios(pki)
-  const chosen = ids.length === 0 ? all.filter((scenario) => scenario.id === '4') : ids.map((id) => {
-    const found = all.find((scenario) => scenario.id === id)
-    if (found === undefined) throw new Error(`no scenario ${id}; ids are ${all.map((scenario) => scenario.id).join(' ')}`)
-    return found
-  })
+  const chosen = ids.length === 0
+    ? all.filter((scenario) => scenario.id === '4')
+    : ids.map((id) => {
+      const found = all.find((scenario) => scenario.id === id)
+      if (found === undefined) throw new Error(`no scenario ${id}; ids are ${all.map((scenario) => scenario.id).join(' ')}`)
+      return found
+    })
   for (const scenario of chosen) {
     // Three alternations: the table shows each owner's median.
     const runs: Array<[Breakdown, Breakdown]> = []
