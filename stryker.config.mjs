@@ -30,7 +30,7 @@ const KILLS = existsSync('test/mutation-kills')
 // dist/), example.test.ts (the demo in a child process), readme-examples.test.ts (README blocks
 // type-checked against dist/) and layout.test.ts (README paths): none of them runs plugin/ here.
 const UNIT_TESTS = tests(
-  'identity', 'certificate', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'trust',
+  'identity', 'certificate', 'certificate-fields', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'trust',
   'policy', 'login', 'tls', 'openapi', 'resolver', 'cookie-warnings', 'session-plugins', 'presets',
   'options', 'faults'
 )
@@ -42,7 +42,7 @@ const GROUPS = {
   },
   parse: {
     mutate: ['plugin/parse/*.ts', '!plugin/parse/attribute-types.ts'],
-    testFiles: tests('certificate', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'presets', 'faults')
+    testFiles: tests('certificate', 'certificate-fields', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'presets', 'faults')
   },
   // The parsers in three slices against the parser tests alone, for runs that must fit a time
   // budget: a survivor runs every test file that covers it, and the slow files dominate.
@@ -52,7 +52,7 @@ const GROUPS = {
   },
   'parse-certificate': {
     mutate: ['plugin/parse/certificate.ts'],
-    testFiles: tests('certificate', 'parsing-fast-paths', 'dn')
+    testFiles: tests('certificate', 'certificate-fields', 'parsing-fast-paths', 'dn')
   },
   'parse-dn': {
     mutate: ['plugin/parse/dn.ts'],
