@@ -25,6 +25,8 @@ test('RFC 4514 escapes', async (t) => {
   t.same(attrs('CN=\\EF\\BB\\BFadmin,O=ad\\EF\\BB\\BFmin'), ['CN=\uFEFFadmin', 'O=ad\uFEFFmin'], 'a byte order mark is data, never dropped')
   t.same(attrs('CN=\\ lead,O=trail\\ '), ['CN= lead', 'O=trail '], 'escaped spaces are kept')
   t.same(attrs('CN=\\#hash'), ['CN=#hash'], 'escaped leading #')
+  t.same(attrs('CN=DOMAIN\\\\user'), ['CN=DOMAIN\\user'], 'an escaped backslash before letters, as in a Windows account')
+  t.same(attrs('CN=a\\=bc'), ['CN=a=bc'], 'an escaped = before hex digits is the = alone')
   t.same(attrs('CN=a=b'), ['CN=a=b'], 'an unescaped = inside a value')
   t.same(attrs('CN='), ['CN='], 'an empty value')
   t.same(parseDN(''), [], 'the empty DN')
@@ -166,4 +168,114 @@ test('linear time on hostile input', async (t) => {
   })
   // Doubling the input must not quadruple the time; a loose bound keeps a noisy machine out of it.
   t.ok(times[1] < times[0] * 3.5, `20k: ${times[0]}ns, 40k: ${times[1]}ns`)
+})
+
+/** The error a refused input throws (a test fails on an input that is accepted). */
+const refusal = (input: string, format?: Parameters<typeof parseDN>[1]): Error => {
+  try {
+    parseDN(input, format)
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`)
+}
+
+/** The message of a refusal: the reason, and the input it was found in (logged as the refusal reason). */
+const refusedFor = (reason: string, input: string) => `Malformed distinguished name: ${reason} in ${JSON.stringify(input)}`
+
+test('a refused RFC 4514 DN says why, with the input', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['CN', 'expected = after CN'],
+    ['=a', 'bad attribute type ""'],
+    ['CN=\\C3', 'escaped bytes are not UTF-8'],
+    ['CN=a\\x', 'bad escape'],
+    ['CN=a\\', 'bad escape'],
+    ['CN=a>b', 'unescaped ">"'],
+    ['CN=a;O=b', 'unescaped ";"'],
+    ['CN=a,', 'trailing ,'],
+    ['CN=a, ', 'trailing ,'],
+    ['CN=a,  ', 'trailing ,']
+  ]
+  for (const [input, reason] of cases) {
+    const error = refusal(input)
+    t.ok(error instanceof FST_TLS_CERT_AUTH_BAD_DN, JSON.stringify(input))
+    t.equal(error.message, refusedFor(reason, input))
+  }
+})
+
+test('a numeric OID type is digits and dots alone, each arc without a leading zero', async (t) => {
+  for (const type of ['1a.2', '1.2.3x', '1.2.3-x', '01.2', '1.02', '1.', '1..2']) {
+    const input = `${type}=a`
+    const error = refusal(input)
+    t.ok(error instanceof FST_TLS_CERT_AUTH_BAD_DN, type)
+    t.equal(error.message, refusedFor(`bad attribute type ${JSON.stringify(type)}`, input))
+  }
+  t.same(attrs('2.999.0.10=a,0.1=b'), ['2.999.0.10=a', '0.1=b'], 'unknown OIDs, a zero arc among them, stay as written')
+})
+
+test('#hex values: no hex, odd length, bytes past the BER element and bad BER are refused by name', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['CN=#x', 'bad #hex value'],
+    ['CN=#x,O=y', 'bad #hex value'],
+    ['CN=#0c01611', 'bad #hex value'], // odd length: not read as the whole bytes before the last digit
+    ['CN=#0c016 ', 'bad #hex value'],
+    ['CN=#0c016161', 'BER length does not match the value'],
+    ['CN=#0c80', 'bad BER value: bad length'],
+    ['CN=#0c', 'bad BER value: truncated element'],
+    ['CN=#2c050c03616263', 'bad BER value: a string in constructed form is not DER'],
+    // Only `,` or `+` may follow a #hex value: `;` (RFC 1779's separator) is not one.
+    ['CN=#0c0161;O=x', 'expected , or + after a value'],
+    ['CN=#0c0161 x', 'expected , or + after a value'],
+    ['CN=#0c0161xO=x', 'expected , or + after a value']
+  ]
+  for (const [input, reason] of cases) {
+    const error = refusal(input)
+    t.ok(error instanceof FST_TLS_CERT_AUTH_BAD_DN, JSON.stringify(input))
+    t.equal(error.message, refusedFor(reason, input))
+  }
+  t.same(attrs('1.2.3.4=#3003020101,CN=#0c0161'), ['1.2.3.4=#3003020101', 'CN=a'],
+    'a SEQUENCE (constructed, not a string type) keeps its hex form')
+})
+
+test('a refused slash-form DN says why, with the input', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['/', 'empty legacy DN'],
+    ['/CN', 'expected ='],
+    ['/CN=a/O', 'expected ='],
+    ['/CN=a\0', 'NUL in value'],
+    ['/CN=a/', 'trailing /'],
+    ['/CN=a+', 'trailing +'],
+    ['/C N=a', 'bad attribute type "C N"']
+  ]
+  for (const [input, reason] of cases) {
+    const error = refusal(input)
+    t.ok(error instanceof FST_TLS_CERT_AUTH_BAD_DN, JSON.stringify(input))
+    t.equal(error.message, refusedFor(reason, input))
+  }
+})
+
+test('the format: rfc4514 never reads the slash form, legacy needs it, others are refused', async (t) => {
+  const rfc = refusal('/CN=a', 'rfc4514')
+  t.ok(rfc instanceof FST_TLS_CERT_AUTH_BAD_DN)
+  t.equal(rfc.message, refusedFor('bad attribute type "/CN"', '/CN=a'), 'a slash form string is no RFC 4514 DN')
+  const legacy = refusal('CN=x', 'legacy')
+  t.ok(legacy instanceof FST_TLS_CERT_AUTH_BAD_DN)
+  t.equal(legacy.message, refusedFor('a legacy DN starts with /', 'CN=x'))
+  t.same(attrs('/CN=a', 'auto'), ['CN=a'], 'auto reads it')
+  const unknown = refusal('CN=x', 'ldap' as 'auto')
+  t.ok(unknown instanceof FST_TLS_CERT_AUTH_BAD_DN)
+  t.equal(unknown.message, 'Malformed distinguished name: unknown format ldap')
+  const notString = refusal(42 as unknown as string)
+  t.ok(notString instanceof FST_TLS_CERT_AUTH_BAD_DN)
+  t.equal(notString.message, 'Malformed distinguished name: not a string')
+})
+
+test('a refusal shows up to 200 characters of the input, and marks a cut', async (t) => {
+  const at200 = 'CN=' + 'x'.repeat(196) + ';'
+  t.equal(at200.length, 200)
+  t.equal(refusal(at200).message, refusedFor('unescaped ";"', at200), '200 characters: shown whole')
+  const at201 = 'CN=' + 'x'.repeat(197) + ';'
+  t.equal(refusal(at201).message, refusedFor('unescaped ";"', at201.slice(0, 200) + '…'), '201: cut at 200, and … added')
+  const escaped = 'CN=' + 'x'.repeat(300) + '\\C3'
+  t.equal(refusal(escaped).message, refusedFor('escaped bytes are not UTF-8', 'CN=' + 'x'.repeat(197) + '…'))
 })

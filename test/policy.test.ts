@@ -212,6 +212,8 @@ test('a source function of the application', async (t) => {
   t.equal((await control.app.inject({ url: '/accounts/login/' })).statusCode, 403, 'a NUL in the CN')
   const junkChain = await buildApp({ source: () => ({ certificate: pki.alice.x509, chain: [Buffer.from('not a certificate')] }), accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
   t.equal((await junkChain.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk in the chain: refused, not 500')
+  const junkBesideCa = await buildApp({ source: () => ({ certificate: pki.alice.x509, chain: [Buffer.from('not a certificate'), pki.intermediateCa.x509.raw] }), accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
+  t.equal((await junkBesideCa.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk beside the pinned CA: the chain proves nothing')
   const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')
@@ -263,6 +265,9 @@ test('accept values are checked at registration, at their bounds', async (t) => 
   await bad({ fingerprints: ['nope'] }, /"nope" is not a SHA-256 fingerprint/)
   await bad({ fingerprints: ['x' + pki.alice.x509.fingerprint256] }, /is not a SHA-256 fingerprint/)
   await bad({ fingerprints: [pki.alice.x509.fingerprint256 + ':00'] }, /is not a SHA-256 fingerprint/)
+  // Values that print as a fingerprint but are none: refused as options, not a TypeError later.
+  await bad({ fingerprints: [[pki.alice.x509.fingerprint256]] }, /accept.fingerprints: \[".*"\] is not a SHA-256 fingerprint/)
+  await bad({ caFingerprints: [{ toString: () => pki.rootCa.x509.fingerprint256 }] }, /accept.caFingerprints: \{\} is not a SHA-256 fingerprint/)
   await bad({ checkValidity: true, clockSkew: 86401 }, /accept.clockSkew: expected seconds from 0 to 86400/)
   const { app } = await buildApp({ accept: { checkValidity: true, clockSkew: 86400 } })
   await app.ready()

@@ -7,6 +7,16 @@ import { buildApp } from './helpers/app'
 
 const entries = (header: string) => parseXfcc(header).map((element) => Object.fromEntries(element))
 
+/** The class and message a call refuses with (the message is logged as the refusal reason), or 'accepted'. */
+function refusal (call: () => unknown): { error: unknown, message: string } | 'accepted' {
+  try {
+    call()
+  } catch (error) {
+    return { error: (error as Error).constructor, message: (error as Error).message }
+  }
+  return 'accepted'
+}
+
 test('XFCC: the Envoy documentation examples', async (t) => {
   t.same(entries('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com'), [{
     by: ['http://frontend.lyft.com'],
@@ -26,6 +36,44 @@ test('XFCC: the Envoy documentation examples', async (t) => {
   }
   t.throws(() => single(parseXfcc('Cert=a;Cert=b')[0], 'cert'), { name: 'XfccError', message: /more than once/ })
   t.equal(single(parseXfcc('By=a')[0], 'cert'), undefined)
+})
+
+test('XFCC: boundaries of the grammar, and the reason each malformed header is refused with', async (t) => {
+  t.same(entries('By=;URI='), [{ by: [''], uri: [''] }], 'empty unquoted values')
+  t.same(entries('Subject=""'), [{ subject: [''] }], 'an empty quoted value')
+  t.same(entries('Subject="a\\""'), [{ subject: ['a"'] }], 'an escaped quote just before the closing quote')
+  t.same(entries('Subject="\\"a\\"b"'), [{ subject: ['"a"b'] }], 'escaped quotes first and inside')
+  t.same(entries('SUBJECT=x;subject=y;SubJect="z"'), [{ subject: ['x', 'y', 'z'] }], 'keys in any case are one key')
+  t.same(entries('By=a,By=b;URI=u,By=c'), [{ by: ['a'] }, { by: ['b'], uri: ['u'] }, { by: ['c'] }], 'three elements')
+  t.same(entries('Subject="a"  ,By=b'), [{ subject: ['a'] }, { by: ['b'] }], 'spaces between a quoted value and a comma')
+  t.same(entries('Subject="a"   '), [{ subject: ['a'] }], 'trailing spaces after the last value')
+  t.same(entries('By=a b'), [{ by: ['a b'] }], 'an unquoted value keeps its inner spaces')
+
+  const refusals: Array<[string, string]> = [
+    ['', 'expected key=value'],
+    ['novalue', 'expected key=value'],
+    ['By=a;', 'expected key=value'], // a trailing separator
+    ['By=a,', 'expected key=value'],
+    ['=x', 'bad key'],
+    ['Sub ject=x', 'bad key'],
+    ['By1=x', 'bad key'],
+    ['By=a,,By=b', 'bad key'], // an empty element
+    ['By=a;;URI=b', 'bad key'],
+    ['Subject="open', 'unterminated quoted value'],
+    ['Subject="', 'unterminated quoted value'],
+    ['Subject="a\\"', 'unterminated quoted value'], // the only quote after the opening one is escaped
+    ['Subject="a\\";By=b', 'unterminated quoted value'],
+    ['Subject=a"b', 'quote inside an unquoted value'],
+    ['Subject=a"', 'quote inside an unquoted value'],
+    ['Subject="a"b', 'expected ; or , after a value'],
+    ['Subject="a" b=c', 'expected ; or , after a value'],
+    ['Subject="a"By=b', 'expected ; or , after a value'] // no separator: not read as a second pair
+  ]
+  for (const [header, message] of refusals) {
+    t.same(refusal(() => parseXfcc(header)), { error: XfccError, message }, JSON.stringify(header))
+  }
+  t.same(refusal(() => single(parseXfcc('By=x;Cert=a;cert=b')[0], 'cert')), { error: XfccError, message: 'cert appears more than once' })
+  t.same(single(parseXfcc('Cert="";By=x')[0], 'cert'), '', 'an empty single value is a value')
 })
 
 test('XFCC through the envoy preset: a quoted Subject cannot substitute the certificate; hops pick the configured element', async (t) => {
@@ -84,6 +132,44 @@ test('Traefik: the certificate header in both encodings seen in the wild; Info n
   const preset = await buildApp({ preset: 'traefik' })
   t.equal(await who({ 'x-forwarded-tls-client-cert-info': info('Subject="O=Example,CN=alice";Issuer="CN=CA"') }, preset.app), null,
     'the traefik preset reads Info only when asked to')
+})
+
+test('Traefik Info: every field Traefik writes is read in its order, and each refusal names its reason', async (t) => {
+  const info = (text: string) => encodeURIComponent(text).replace(/%20/g, '+')
+  t.equal(traefikInfoCn(info('Subject="DC=org,C=AU,ST=NSW,L=Sydney,O=Example,OU=Dev,CN=alice";Issuer="C=AU,O=Example,CN=Test CA";' +
+    'SerialNumber="1234567890";NB="1747282352";NA="1778818352";SAN="alice.example.org,alice@example.org,127.0.0.1"')), 'alice',
+  'all six fields, as Traefik sends them')
+  t.equal(traefikInfoCn(info('Subject="CN=alice";Issuer="CN=CA";SerialNumber="1"')), 'alice', 'a Subject that is only a CN')
+  t.equal(traefikInfoCn(info('Subject="CN=";Issuer="CN=CA";SAN=""')), '', 'an empty CN, an empty SAN last')
+
+  const refusals: Array<[string, string]> = [
+    ['', 'expected Key="value"'],
+    ['Subject=CN=a', 'expected Key="value"'],
+    [' Subject="CN=a";Issuer="CN=b"', 'expected Key="value"'], // anything before the first key
+    ['1Subject="CN=a";Issuer="CN=b"', 'expected Key="value"'],
+    ['Subject="CN=a";;Issuer="CN=b"', 'expected Key="value"'],
+    ['Subject="CN=a";Issuer="CN=b";', 'expected Key="value"'], // a trailing separator
+    ['Subject="CN=a";Issuer="CN=b";Issuer="CN=c"', 'unexpected field Issuer'],
+    ['Issuer="CN=b";Subject="CN=a"', 'unexpected field Subject'],
+    ['subject="CN=a";Issuer="CN=b"', 'unexpected field subject'], // Traefik's keys have one spelling
+    ['Unknown="x";Subject="CN=a";Issuer="CN=b"', 'unexpected field Unknown'],
+    ['Subject="CN=a";Issuer="CN=b', 'unterminated value'],
+    ['Subject="CN=a', 'unterminated value'],
+    ['Subject="CN=a";Issuer="CN=b"x', 'expected ; after a value, and one certificate only'],
+    ['Subject="CN=a"xIssuer="CN=b"', 'expected ; after a value, and one certificate only'],
+    ['Subject="CN=leaf";Issuer="CN=CA",Subject="CN=CA";Issuer="CN=Root"', 'expected ; after a value, and one certificate only'],
+    ['Subject="CN=a"', 'the Info header needs the Subject and Issuer fields'],
+    ['Issuer="CN=CA"', 'the Info header needs the Subject and Issuer fields'],
+    ['Issuer="CN=CA";NB="1"', 'the Info header needs the Subject and Issuer fields'],
+    ['Subject="O=Example";Issuer="CN=CA"', 'expected one CN in the Subject, found 0'],
+    ['Subject="O=xCN=a";Issuer="CN=CA"', 'expected one CN in the Subject, found 0'], // CN= inside a value is no marker
+    ['Subject="O=x\\,CN=admin,CN=eve";Issuer="CN=CA"', 'expected one CN in the Subject, found 2'],
+    ['Subject="CN=admin,CN=eve";Issuer="CN=CA"', 'expected one CN in the Subject, found 2']
+  ]
+  for (const [text, message] of refusals) {
+    t.same(refusal(() => traefikInfoCn(info(text))), { error: TraefikInfoError, message }, text)
+  }
+  t.same(refusal(() => traefikInfoCn('Subject%3D%zz')), { error: TraefikInfoError, message: 'bad escaping' })
 })
 
 test('certificate encodings are strict', async (t) => {

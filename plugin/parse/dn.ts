@@ -36,6 +36,7 @@ const KEPT_NAMES = [
 
 // What a spelling that two types share ignoring case maps to (OpenSSL's `uid` and `UID`, `mail`
 // and `Mail`): RFC 4514 compares type names without case, so it names neither, and is refused.
+// Stryker disable next-line StringLiteral: a marker no spelling maps to; any such string does the same
 const AMBIGUOUS = ''
 // Every spelling of every type (OID, short name, long name) to the type's one name, lower-cased
 // and as written: a second CN cannot hide as `2.5.4.3=`, `commonName=` or `cn=`. A spelling found
@@ -57,6 +58,7 @@ const SPELLINGS = new Map<string, string>()
   const kept = new Map<string, string>()
   for (const [oid, name, ...aliases] of KEPT_NAMES) {
     kept.set(oid, name)
+    // Stryker disable next-line ArrayDeclaration: no kept spelling shares a lower case with another type of the table
     for (const spelling of [name, ...aliases]) claim(spelling, oid)
   }
   const index = (spelling: string, name: string, upperCase = false): void => {
@@ -64,6 +66,7 @@ const SPELLINGS = new Map<string, string>()
     const value = owner.get(key) === AMBIGUOUS ? AMBIGUOUS : name
     SPELLINGS.set(key, value)
     SPELLINGS.set(spelling, value)
+    // Stryker disable next-line ConditionalExpression,MethodExpression: an upper-case spelling is found by its lower case anyway
     if (upperCase) SPELLINGS.set(spelling.toUpperCase(), value)
   }
   for (const [oid, [shortName, longName]] of table) {
@@ -76,6 +79,7 @@ const SPELLINGS = new Map<string, string>()
   for (const [oid, name, ...aliases] of KEPT_NAMES) {
     SPELLINGS.set(oid, name)
     // These in upper case too, as Go writes some (SERIALNUMBER) and people write others (EMAIL).
+    // Stryker disable next-line BooleanLiteral: an upper-case spelling is found by its lower case anyway
     for (const spelling of [name, ...aliases]) index(spelling, name, true)
   }
   // OpenSSL writes `UID` for userId alone (uniqueIdentifier is `uid`): a kept name, exactly so
@@ -86,7 +90,9 @@ const SPELLINGS = new Map<string, string>()
 const DESCR = /^[A-Za-z][A-Za-z0-9-]*$/
 const NUMERIC_OID = /^(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+$/
 
+// Stryker disable next-line BlockStatement: a shortcut; a type not starting with a letter fails DESCR anyway
 function isDigit (code: number): boolean {
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: a shortcut; a type not starting with a letter fails DESCR anyway
   return code >= 48 && code <= 57
 }
 
@@ -158,6 +164,7 @@ export function nameValue (der: Uint8Array, item: Tlv): string {
   if (isStringTag(item.tag)) return stringAt(der, item.tag, item.start, item.end)
   // A string in segments (BER's constructed form, never DER): OpenSSL reads their concatenation,
   // and a `#hex` of it would be a name of its own. Refused, not guessed.
+  // Stryker disable next-line ConditionalExpression: with 0x20 clear, tag & ~0x20 is the tag, whose isStringTag failed above
   if ((item.tag & 0x20) !== 0 && isStringTag(item.tag & ~0x20)) throw new Asn1Error('a string in constructed form is not DER')
   return '#' + Buffer.from(der.subarray(item.offset, item.end)).toString('hex')
 }
@@ -187,7 +194,9 @@ function escapable (code: number): boolean {
 /** `kept` after `input[from, to)` was added to a value `length` long: trailing spaces are not kept. */
 function keptAfter (input: string, from: number, to: number, length: number, kept: number): number {
   let end = to
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: only end > from is read after the loop
   while (end > from && input.charCodeAt(end - 1) === SPACE) end--
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: a run of spaces alone: kept is already the length before it
   return end > from ? length - (to - end) : kept
 }
 
@@ -200,24 +209,31 @@ function parseRfc4514 (input: string): DistinguishedName {
   const length = input.length
   const dn: DistinguishedName = []
   let pos = 0
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
   while (pos < length && input.charCodeAt(pos) === SPACE) pos++
   if (pos === length) return dn
   let rdn: RelativeDistinguishedName = []
   for (;;) {
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
     while (pos < length && input.charCodeAt(pos) === SPACE) pos++
     const typeStart = pos
+    // Stryker disable next-line EqualityOperator: past the end charCodeAt is NaN; slice and the = check read the same
     while (pos < length && input.charCodeAt(pos) !== EQUALS && input.charCodeAt(pos) !== SPACE) pos++
     const type = checkType(input, input.slice(typeStart, pos))
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
     while (pos < length && input.charCodeAt(pos) === SPACE) pos++
     if (input.charCodeAt(pos) !== EQUALS) fail(input, `expected = after ${type}`)
     pos++
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
     while (pos < length && input.charCodeAt(pos) === SPACE) pos++
 
     let value = ''
     if (input.charCodeAt(pos) === HASH) {
       const hexStart = ++pos
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end hexValue(NaN) is -1
       while (pos < length && hexValue(input.charCodeAt(pos)) >= 0) pos++
       const hex = input.slice(hexStart, pos)
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
       while (pos < length && input.charCodeAt(pos) === SPACE) pos++
       const next = input.charCodeAt(pos)
       if (hex.length === 0 && (pos === length || next === COMMA || next === PLUS)) {
@@ -236,6 +252,7 @@ function parseRfc4514 (input: string): DistinguishedName {
         const code = input.charCodeAt(pos)
         if (code === COMMA || code === PLUS) break
         if (code === BACKSLASH) {
+          // Stryker disable next-line EqualityOperator,ConditionalExpression: an empty run adds nothing and keeps kept
           if (run < pos) {
             value += input.slice(run, pos)
             kept = keptAfter(input, run, pos, value.length, kept)
@@ -260,6 +277,7 @@ function parseRfc4514 (input: string): DistinguishedName {
         if (mustEscape(code)) fail(input, `unescaped ${JSON.stringify(input[pos])}`)
         if (bytes !== null) { value += escapedText(input, bytes); bytes = null; kept = value.length }
       }
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: an empty run adds nothing and keeps kept
       if (run < pos) {
         value += input.slice(run, pos)
         kept = keptAfter(input, run, pos, value.length, kept)
@@ -274,6 +292,7 @@ function parseRfc4514 (input: string): DistinguishedName {
     if (separator === COMMA) {
       dn.push(rdn)
       rdn = []
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: past the end charCodeAt is NaN, never a space
       while (pos < length && input.charCodeAt(pos) === SPACE) pos++
       if (pos === length) fail(input, 'trailing ,')
     } else if (separator !== PLUS) {
@@ -367,6 +386,7 @@ export function formatDN (dn: DistinguishedName): string {
 }
 
 function escapeValue (value: string): string {
+  // Stryker disable next-line ConditionalExpression: a shortcut; escaping a value that needs no escape leaves it as it is
   if (!needsEscape(value)) return value
   let escaped = value.replace(/[\\"+,;<>=\0]/g, (char) => char === '\0' ? '\\00' : '\\' + char)
   if (escaped.startsWith('#') || escaped.startsWith(' ')) escaped = '\\' + escaped
@@ -378,6 +398,7 @@ function escapeValue (value: string): string {
 function needsEscape (value: string): boolean {
   const last = value.length - 1
   const first = value.charCodeAt(0)
+  // Stryker disable next-line ConditionalExpression: a shortcut; escaping a value that needs no escape leaves it as it is
   if (first === HASH || first === SPACE || value.charCodeAt(last) === SPACE) return true
   for (let i = 0; i <= last; i++) {
     const code = value.charCodeAt(i)

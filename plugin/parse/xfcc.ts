@@ -49,6 +49,7 @@ export function parseXfcc (header: string): XfccElement[] {
     if (values === undefined) element.set(key, [value])
     else values.push(value)
 
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: header[length] is undefined, never a space
     while (pos < length && header[pos] === ' ') pos++
     if (pos === length) break
     const separator = header[pos++]

@@ -1,12 +1,12 @@
 // Scores and survivors of mutation runs, from Stryker's JSON reports or, for a run still going or
 // stopped early, from its event-recorder files (one per mutant tested so far).
 //
-//   node test/mutation/summarize.mjs [group…]     default: every group under test/mutation/reports
+//   node test/mutation/summarize.mjs [group…]     default: every group under .mutation/reports
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
-const REPORTS = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'reports')
-const ROOT = join(REPORTS, '..', '..', '..')
+const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..')
+const REPORTS = join(ROOT, '.mutation', 'reports')
 
 /** The mutants of one group: the final report when there is one, else the events so far. */
 function mutantsOf (group) {
