@@ -9,7 +9,7 @@ export function invalid (name: string, why: string): never {
 export function optional<T> (value: T | undefined, fallback: T, name: string, type: string): T {
   if (value === undefined) return fallback
   // eslint-disable-next-line valid-typeof
-  if (typeof value !== type) invalid(name, `expected a ${type}`)
+  if (typeof value !== type) invalid(name, `expected ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`)
   return value
 }
 

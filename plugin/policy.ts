@@ -97,6 +97,7 @@ const ACCEPT_CHECKS = {
     },
     refuses: ({ identity: { validFrom, validTo } }, skew, now) => {
       // Only a DN arrived: the dates are unknown, and unknown is not valid.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: the two dates are known together or not at all
       if (validFrom === null || validTo === null) return 'validity dates unknown: no certificate was forwarded'
       if (now + skew < validFrom.getTime() || now - skew > validTo.getTime()) {
         return `outside its validity period (${validFrom.toISOString()} to ${validTo.toISOString()})`
@@ -107,6 +108,7 @@ const ACCEPT_CHECKS = {
   requireClientAuthEku: check({
     keys: ['requireClientAuthEku'],
     read: (accept) => flag(accept.requireClientAuthEku, 'requireClientAuthEku'),
+    // Stryker disable next-line ArrayDeclaration: no EKU to read includes clientAuth either way
     refuses: ({ identity }) => (identity.extKeyUsage ?? []).includes(CLIENT_AUTH) ? undefined : 'no clientAuth extended key usage',
     error: FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED
   }),
@@ -133,6 +135,7 @@ const ACCEPT_CHECKS = {
     keys: ['fingerprints'],
     read: (accept) => fingerprints(accept.fingerprints, 'fingerprints'),
     refuses: ({ identity: { fingerprint256 } }, allowed) => {
+      // Stryker disable next-line ConditionalExpression: a set of fingerprints never has null either
       if (fingerprint256 === null || !allowed.has(fingerprint256)) return 'fingerprint not in accept.fingerprints'
     },
     error: FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED

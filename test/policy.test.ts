@@ -23,36 +23,45 @@ async function loginWith (options: tlsCertAuth.CommonOptions, sent: Record<strin
 let pki: Pki
 tap.before(async () => { pki = await sharedPki() })
 
+/** The reason logged for a certificate outside its validity period, with its dates. */
+const validityReason = (which: 'expired' | 'future'): string => {
+  const { validFrom, validTo } = pki[which].x509
+  return `outside its validity period (${new Date(validFrom).toISOString()} to ${new Date(validTo).toISOString()})`
+}
+
 test('each accept check: one certificate passes, one is refused with its own code', async (t) => {
-  const checks: Array<[string, tlsCertAuth.AcceptOptions, () => Record<string, string>, () => Record<string, string>, string]> = [
+  const checks: Array<[string, tlsCertAuth.AcceptOptions, () => Record<string, string>, () => Record<string, string>, string, string | RegExp]> = [
     ['issuers', { issuers: ['CN=Test Intermediate CA, O=Example, C=AU', '/C=AU/O=Other/CN=x'] },
-      () => headers(pki.alice), () => headers(pki.mallory), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED'],
+      () => headers(pki.alice), () => headers(pki.mallory), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED', 'issuer not in accept.issuers'],
     ['caFingerprints (the root, two signatures up)', { caFingerprints: [pki.rootCa.x509.fingerprint256] },
-      () => headers(pki.alice, [pki.intermediateCa, pki.rootCa]), () => headers(pki.mallory, [pki.foreignCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+      () => headers(pki.alice, [pki.intermediateCa, pki.rootCa]), () => headers(pki.mallory, [pki.foreignCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED',
+      'not signed by a CA in accept.caFingerprints'],
     ['caFingerprints (no chain forwarded)', { caFingerprints: [pki.intermediateCa.x509.fingerprint256.replaceAll(':', '').toLowerCase()] },
-      () => headers(pki.alice, [pki.intermediateCa]), () => headers(pki.alice), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+      () => headers(pki.alice, [pki.intermediateCa]), () => headers(pki.alice), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED',
+      'no CA chain forwarded to check accept.caFingerprints against'],
     ['caFingerprints (a pinned CA that did not sign it)', { caFingerprints: [pki.foreignCa.x509.fingerprint256] },
-      () => headers(pki.mallory, [pki.foreignCa]), () => headers(pki.alice, [pki.foreignCa, pki.intermediateCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED'],
+      () => headers(pki.mallory, [pki.foreignCa]), () => headers(pki.alice, [pki.foreignCa, pki.intermediateCa]), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED',
+      'not signed by a CA in accept.caFingerprints'],
     ['fingerprints', { fingerprints: [pki.alice.x509.fingerprint256] },
-      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED'],
+      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED', 'fingerprint not in accept.fingerprints'],
     ['requireClientAuthEku', { requireClientAuthEku: true },
-      () => headers(pki.alice), () => headers(pki.noClientAuth), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED'],
+      () => headers(pki.alice), () => headers(pki.noClientAuth), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED', 'no clientAuth extended key usage'],
     ['requireClientAuthEku (no EKU at all)', { requireClientAuthEku: true },
-      () => headers(pki.alice), () => headers(pki.noEku), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED'],
+      () => headers(pki.alice), () => headers(pki.noEku), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED', 'no clientAuth extended key usage'],
     ['checkValidity (expired)', { checkValidity: true },
-      () => headers(pki.alice), () => headers(pki.expired), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW'],
+      () => headers(pki.alice), () => headers(pki.expired), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', validityReason('expired')],
     ['checkValidity (not yet valid)', { checkValidity: true, clockSkew: 300 },
-      () => headers(pki.alice), () => headers(pki.future), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW'],
+      () => headers(pki.alice), () => headers(pki.future), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', validityReason('future')],
     ['isRevoked', { isRevoked: async (identity) => identity.serialNumber === pki.smith.x509.serialNumber },
-      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_REVOKED']
+      () => headers(pki.alice), () => headers(pki.smith), 'FST_TLS_CERT_AUTH_REVOKED', 'revoked by accept.isRevoked']
   ]
-  for (const [name, accept, passes, refused, code] of checks) {
+  for (const [name, accept, passes, refused, code, reason] of checks) {
     const ok = await loginWith({ accept }, passes())
     t.equal(ok.status, 302, `${name}: passes`)
     const no = await loginWith({ accept }, refused())
     t.equal(no.status, 403, `${name}: refused`)
     t.equal(no.code, code, `${name}: ${code}`)
-    t.ok(no.logs.some((line) => line.msg === 'client certificate refused' && typeof line.reason === 'string'), `${name}: reason logged`)
+    t.same([...new Set(logged(no.logs, 'client certificate refused').map((line) => line.reason))], [reason], `${name}: its reason logged`)
     t.equal(no.certUser, null, `${name}: certUser is null too`)
   }
 })
@@ -60,15 +69,25 @@ test('each accept check: one certificate passes, one is refused with its own cod
 test('checks that need a certificate refuse when only a DN was forwarded, validity included', async (t) => {
   const dnOnly = { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': 'CN=alice,O=Example,C=AU' }
   const run = async (accept: tlsCertAuth.AcceptOptions) => {
-    const { app } = await buildApp({ accept })
+    const { app, logs } = await buildApp({ accept })
     const response = await app.inject({ url: '/accounts/login/', headers: dnOnly })
-    return response.statusCode === 302 ? 'login' : response.json().code
+    const reasons = logged(logs, 'client certificate refused').map((line) => String(line.reason))
+    return response.statusCode === 302 ? 'login' : `${String(response.json().code)}: ${reasons.join(', ')}`
   }
-  t.equal(await run({ fingerprints: [pki.alice.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED')
-  t.equal(await run({ requireClientAuthEku: true }), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED')
-  t.equal(await run({ caFingerprints: [pki.rootCa.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED')
-  t.equal(await run({ issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] }), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED')
-  t.equal(await run({ checkValidity: true }), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW', 'unknown dates are not valid dates')
+  t.equal(await run({ fingerprints: [pki.alice.x509.fingerprint256] }), 'FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED: fingerprint not in accept.fingerprints')
+  t.equal(await run({ requireClientAuthEku: true }), 'FST_TLS_CERT_AUTH_EKU_NOT_ACCEPTED: no clientAuth extended key usage')
+  t.equal(await run({ caFingerprints: [pki.rootCa.x509.fingerprint256] }),
+    'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED: no CA chain forwarded to check accept.caFingerprints against')
+  t.equal(await run({ issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] }), 'FST_TLS_CERT_AUTH_ISSUER_NOT_ACCEPTED: issuer unknown')
+  t.equal(await run({ checkValidity: true }), 'FST_TLS_CERT_AUTH_NOT_VALID_NOW: validity dates unknown: no certificate was forwarded',
+    'unknown dates are not valid dates')
+  // A custom source may hand over a chain without the certificate: nothing to climb it from.
+  const { app: chainOnly, logs: chainOnlyLogs } = await buildApp({
+    source: () => ({ dn: 'CN=alice', chain: [pki.intermediateCa.x509] }),
+    accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] }
+  })
+  t.equal((await chainOnly.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED')
+  t.same(logged(chainOnlyLogs, 'client certificate refused').map((line) => line.reason), ['no CA chain forwarded to check accept.caFingerprints against'])
   const { app } = await buildApp({ preset: 'aws-alb', accept: { issuers: ['CN=Test Intermediate CA,O=Example,C=AU'] } })
   const issuerHeader = await app.inject({
     url: '/accounts/login/',
@@ -269,6 +288,10 @@ test('accept values are checked at registration, at their bounds', async (t) => 
   await bad({ fingerprints: [[pki.alice.x509.fingerprint256]] }, /accept.fingerprints: \[".*"\] is not a SHA-256 fingerprint/)
   await bad({ caFingerprints: [{ toString: () => pki.rootCa.x509.fingerprint256 }] }, /accept.caFingerprints: \{\} is not a SHA-256 fingerprint/)
   await bad({ checkValidity: true, clockSkew: 86401 }, /accept.clockSkew: expected seconds from 0 to 86400/)
+  await bad({ checkValidity: true, clockSkew: '300' }, /invalid option accept\.clockSkew: expected a number$/)
+  await bad({ requireClientAuthEku: 'yes' }, /invalid option accept\.requireClientAuthEku: expected a boolean$/)
+  await t.rejects(async () => { await buildApp({ accept: 'strict' } as unknown as tlsCertAuth.TlsCertAuthOptions) },
+    { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /invalid option accept: expected an object$/ })
   const { app } = await buildApp({ accept: { checkValidity: true, clockSkew: 86400 } })
   await app.ready()
 })
@@ -291,4 +314,28 @@ test('a username with a C1 control character is refused like a C0 one', async (t
     t.equal((await loginWith({ username: () => name }, headers(pki.alice))).code, 'FST_TLS_CERT_AUTH_NO_IDENTITY', JSON.stringify(name))
   }
   t.equal((await loginWith({ username: () => 'adm\u00efn' }, headers(pki.alice))).status, 302, 'Latin-1 letters are names')
+})
+
+test('checkValidity: the first and the last instant of the validity period count, and clockSkew forgives a clock ahead too', async (t) => {
+  const from = new Date(pki.alice.x509.validFrom).getTime()
+  const to = new Date(pki.alice.x509.validTo).getTime()
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  const statusAt = async (now: number, accept: tlsCertAuth.AcceptOptions): Promise<number> => {
+    const { app } = await buildApp({ preset: 'rfc9440', accept })
+    Date.now = () => now
+    try {
+      return (await app.inject({ url: '/accounts/login/', headers: headers(pki.alice) })).statusCode
+    } finally {
+      Date.now = realNow
+    }
+  }
+  const strict = { checkValidity: true }
+  t.equal(await statusAt(from, strict), 302, 'validFrom itself')
+  t.equal(await statusAt(from - 1, strict), 403, 'a millisecond before')
+  t.equal(await statusAt(to, strict), 302, 'validTo itself')
+  t.equal(await statusAt(to + 1, strict), 403, 'a millisecond after')
+  const skewed = { checkValidity: true, clockSkew: 300 }
+  t.equal(await statusAt(to + 150_000, skewed), 302, 'a clock 150 s ahead, past validTo, within a 300 s skew')
+  t.equal(await statusAt(to + 300_001, skewed), 403, 'past the skew')
 })
