@@ -36,25 +36,64 @@ function dropSession (request: FastifyRequest): void {
   if (sessionOf(request) != null) (request as unknown as { session: null }).session = null
 }
 
+/** The session of a login in flight, kept until its response is delivered. */
+interface Delivery {
+  /** The session plugin's onSend hook, which writes the session to its store, has run. */
+  written: boolean
+  /** The connection closed before the response was delivered. */
+  lost: boolean
+}
+
+export const kDelivery = Symbol('fastify-tls-certificate-auth.delivery')
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    [kDelivery]: Delivery | null
+  }
+}
+
+/** Drop the login's session from the request and remove it from the store. */
+function removeSession (request: FastifyRequest): void {
+  const session = sessionOf(request)
+  dropSession(request)
+  session?.destroy?.().catch((error: Error) => request.log.warn({ reason: error.message }, 'client certificate login: an undelivered session could not be removed'))
+}
+
 /**
  * A client that went away before its login was answered must not leave a session in the store
- * that no cookie will ever name: remove it when the response closes unfinished.
+ * that no cookie will ever name. The session plugin writes it in its onSend hook: removing it
+ * before that write is done would lose the race to it, so a connection lost earlier leaves the
+ * removal to `afterSessionWritten`.
  */
 function removeIfUndelivered (request: FastifyRequest, reply: FastifyReply): void {
   const response = reply.raw
-  const remove = (): void => {
-    const session = sessionOf(request)
-    dropSession(request)
-    session?.destroy?.().catch((error: Error) => request.log.warn({ reason: error.message }, 'client certificate login: an undelivered session could not be removed'))
-  }
   if (response.destroyed) {
-    remove()
+    removeSession(request)
     return
   }
+  const delivery: Delivery = { written: false, lost: false }
+  request[kDelivery] = delivery
   // 'finish' and not writableFinished: light-my-request's inject emits 'finish' without setting it.
   let delivered = false
   response.on('finish', () => { delivered = true })
-  response.on('close', () => { if (!delivered) remove() })
+  response.on('close', () => {
+    if (delivered) return
+    delivery.lost = true
+    if (delivery.written) removeSession(request)
+  })
+}
+
+/**
+ * onSend, added after the session plugin's own: the session of a login is in its store now. If the
+ * connection is gone already, remove it.
+ */
+export function afterSessionWritten (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void {
+  const delivery = request[kDelivery]
+  if (delivery !== null) {
+    delivery.written = true
+    if (delivery.lost || reply.raw.destroyed) removeSession(request)
+  }
+  done(null, payload)
 }
 
 /**
@@ -160,11 +199,12 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     }
   }
 
-  async function logIn (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** Whether the login answered: then the hook must not let the request go on to its route. */
+  async function logIn (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     // Without a revocation check the identity is at hand: no promise to wait on.
     const result = identities.revocable ? await identities.accepted(request) : identities.read(request)
     // No certificate: the login route itself answers (a password form keeps working).
-    if (result.status === 'absent') return
+    if (result.status === 'absent') return false
     // The reason was logged when the identity was read.
     if (result.status === 'refused') throw new result.ErrorType()
     const { identity } = result.value
@@ -176,7 +216,7 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     if (reply.raw.destroyed) {
       request.log.info({ username: identity.username }, 'client certificate login abandoned: the client went away')
       dropSession(request)
-      return
+      return false
     }
     await keepUser(request, reply, user, identity)
     removeIfUndelivered(request, reply)
@@ -184,8 +224,10 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
     warnIfCookieCannotStick(request, identity, cookieChecked)
     // The identity stays in memory as long as the session that holds this request: let it go.
     request[kIdentityResult] = null
-    // A saveUser that answered itself (its own redirect) has the last word.
-    if (!reply.sent) await reply.redirect(redirectTarget(request.url, config.loginRedirectUrl), 302)
+    // A saveUser that answered itself (its own redirect) has the last word. Not awaited: a reply
+    // in flight is answered, even when its client leaves before it is delivered.
+    if (!reply.sent) reply.redirect(redirectTarget(request.url, config.loginRedirectUrl), 302)
+    return true
   }
 
   // A callback hook, global: every other URL goes on at once, with no promise made.
@@ -194,6 +236,6 @@ export function loginHook (config: LoginConfig, identities: IdentityReader, reso
       done()
       return
     }
-    logIn(request, reply).then(() => { if (!reply.sent) done() }, done)
+    logIn(request, reply).then((answered) => { if (!answered) done() }, done)
   }
 }

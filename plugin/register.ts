@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { FST_TLS_CERT_AUTH_ALREADY_REGISTERED, FST_TLS_CERT_AUTH_BAD_OPTION, FST_TLS_CERT_AUTH_NO_SESSION } from './errors'
 import { certificateGuard } from './guard'
 import { identityReader, kIdentityResult, kRevocationChecked } from './identity-reader'
-import { loginHook, sessionPropertyNames } from './login'
+import { afterSessionWritten, kDelivery, loginHook, sessionPropertyNames } from './login'
 import { documentGuardedRoutes } from './openapi'
 import { readOptions, type TlsCertAuthOptions } from './options'
 import { createResolver } from './resolver'
@@ -61,5 +61,10 @@ export async function register (fastify: FastifyInstance, pluginOptions: TlsCert
   fastify.decorate('requireCertificate', requireCertificate)
   documentGuardedRoutes(fastify, requireCertificate, identities.revocable)
   const { loginUrl } = config
-  if (loginUrl !== false) fastify.addHook('onRequest', loginHook({ ...config, loginUrl }, identities, createResolver(config)))
+  if (loginUrl !== false) {
+    fastify.decorateRequest(kDelivery, null)
+    fastify.addHook('onRequest', loginHook({ ...config, loginUrl }, identities, createResolver(config)))
+    // After the session plugin's onSend, which is registered before this plugin.
+    fastify.addHook('onSend', afterSessionWritten)
+  }
 }

@@ -130,14 +130,21 @@ async function abandonedLogin (port: number, leaveAfter: number): Promise<void> 
   req.destroy()
 }
 
-test('a client that leaves in the middle of a login leaves no session behind', async (t) => {
-  for (const [where, slow] of [['while the user is looked up', 'findUser'], ['while the session is stored', 'store']] as const) {
+test('a client that leaves in the middle of a login leaves no session behind, and the server goes on', async (t) => {
+  const cases = [
+    ['while the user is looked up', 'findUser'],
+    ['while the new session is stored', 'regenerate'],
+    // After the login hook: @fastify/session writes the session with the user in its onSend hook.
+    ['while the session with the user is written, before the response', 'save']
+  ] as const
+  for (const [where, slow] of cases) {
     const { app, store, logs } = await appWith({
       findUser: async (identity) => { if (slow === 'findUser') await sleep(150); return { username: identity.username } }
     })
-    if (slow === 'store') {
-      const set = store.set.bind(store)
-      store.set = (id, value, callback) => { setTimeout(() => set(id, value, callback), 150) }
+    const set = store.set.bind(store)
+    store.set = (id, value, callback) => {
+      const withUser = (value as { get: (key: string) => unknown }).get('user') !== undefined
+      setTimeout(() => { set(id, value, callback) }, (slow === 'regenerate' && !withUser) || (slow === 'save' && withUser) ? 150 : 0)
     }
     await app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = app.server.address() as { port: number }
@@ -145,6 +152,9 @@ test('a client that leaves in the middle of a login leaves no session behind', a
     await sleep(600)
     t.equal(store.sessions.size, 0, `${where}: no session in the store`)
     t.equal(logged(logs, 'client certificate login').filter((line) => line.msg === 'client certificate login').length <= 1, true)
+    store.set = set
+    const next = await app.inject(login)
+    t.equal(next.statusCode, 302, `${where}: the next login works`)
     await app.close()
   }
 })
