@@ -1,4 +1,4 @@
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -63,7 +63,7 @@ test('DER reading is strict', async (t) => {
   t.throws(bad('3085'), Asn1Error, 'five length bytes')
   t.throws(bad('3082'), Asn1Error, 'length bytes past the end')
   t.throws(bad('3003'), Asn1Error, 'content past the end')
-  t.same(readTlv(Buffer.from('30820003010203', 'hex'), 0), { tag: 0x30, start: 4, end: 7, offset: 0 })
+  t.same(readTlv(Buffer.from('3003010203', 'hex'), 0), { tag: 0x30, start: 2, end: 5, offset: 0 })
   const der = Buffer.from('0603550403', 'hex')
   t.equal(decodeOid(der, readTlv(der, 0)), '2.5.4.3')
   const big = Buffer.from('06028837', 'hex') // 2.999
@@ -182,5 +182,100 @@ test('OID arcs past 2^53 are read exactly, not rounded', async (t) => {
   }
   for (const dotted of ['1.3.6.1.4.1.9007199254740993', '1.2.18446744073709551617.5', '2.9007199254741073', '2.5.4.3']) {
     t.equal(decoded(dotted), dotted, dotted)
+  }
+})
+
+/** A refusal as it is logged: the error class and its message, exactly. */
+function refused (t: Test, fn: () => unknown, message: string, what: string): void {
+  const error = t.throws(fn, Asn1Error, `${what}: Asn1Error`)
+  t.equal(error instanceof Error ? error.message : error, message, `${what}: ${message}`)
+}
+
+test('DER lengths and tags: each refusal gives its reason, and the longest lengths still read', async (t) => {
+  const tlv = (hex: string, limit?: number) => () => readTlv(Buffer.from(hex, 'hex'), 0, limit)
+  refused(t, tlv('30'), 'truncated element', 'a tag and no length')
+  refused(t, tlv('1f0100'), 'multi-byte tags are not used here', 'a high tag number')
+  refused(t, tlv('0480'), 'bad length', 'indefinite length (BER, never DER)')
+  refused(t, tlv('04850100000000'), 'bad length', 'five length bytes, all there')
+  refused(t, tlv('0482'), 'bad length', 'length bytes cut off')
+  refused(t, tlv('048180'), 'element runs past its container', 'one length byte that ends the input, no content')
+  refused(t, tlv('048401000000'), 'element runs past its container', 'four length bytes, no content')
+  refused(t, tlv('0403'), 'element runs past its container', 'short form, no content')
+  refused(t, tlv('0401410000', 2), 'element runs past its container', 'the container ends before the element')
+  refused(t, tlv('04810141'), 'length not in its shortest form', 'the long form for a length below 128 (X.690 10.1)')
+  refused(t, tlv('0481' + '7f' + '00'.repeat(0x7f)), 'length not in its shortest form', '127 in the long form')
+  refused(t, tlv('0482000141'), 'length not in its shortest form', 'a leading zero length byte')
+  refused(t, tlv('04820080' + '00'.repeat(0x80)), 'length not in its shortest form', '128 in two length bytes')
+
+  const long = Buffer.concat([Buffer.from('048180', 'hex'), Buffer.alloc(0x80)])
+  t.same(readTlv(long, 0), { tag: 0x04, start: 3, end: 0x83, offset: 0 }, '128 bytes: one length byte')
+  const huge = Buffer.alloc(6 + 2 ** 24)
+  huge.set([0x04, 0x84, 0x01, 0x00, 0x00, 0x00])
+  t.same(readTlv(huge, 0), { tag: 0x04, start: 6, end: 6 + 2 ** 24, offset: 0 }, '16 MiB: four length bytes')
+})
+
+test('OIDs: the first arcs at their boundaries, and each refusal gives its reason', async (t) => {
+  const oid = (hex: string) => () => { const item = Buffer.from(hex, 'hex'); return decodeOid(item, readTlv(item, 0)) }
+  t.equal(oid('06014f')(), '1.39', '79 is 1.39')
+  t.equal(oid('060150')(), '2.0', '80 is 2.0')
+  t.equal(oid('06027f01')(), '2.47.1')
+  refused(t, oid('0600'), 'expected an OID', 'an empty OID')
+  refused(t, oid('0c0155'), 'expected an OID', 'a UTF8String read as an OID')
+  refused(t, oid('060188'), 'truncated OID', 'one byte that continues')
+  refused(t, oid('0603550483'), 'truncated OID', 'a last arc that continues')
+  refused(t, oid('060455048003'), 'OID not in its shortest form', '2.5.4.3 with its last arc padded by 0x80 (X.690 8.19.2)')
+  refused(t, oid('06028001'), 'OID not in its shortest form', 'a padded first subidentifier')
+  t.equal(oid('0604558180' + '00')(), '2.5.16384', '0x80 inside a subidentifier is a zero digit, not padding')
+})
+
+test('strings: UTF-8 exactly, BMPString as UCS-2, UniversalString as UCS-4 up to U+10FFFF', async (t) => {
+  const text = (tag: number, hex: string, start = 0) => () => { const bytes = Buffer.from(hex, 'hex'); return stringAt(bytes, tag, start, bytes.length) }
+  t.equal(text(0x0c, '41007f')(), 'A\0\x7f', 'ASCII UTF8String')
+  t.equal(text(0x0c, '41c280')(), 'A\u0080', 'U+0080 in UTF-8')
+  refused(t, text(0x0c, '4180'), 'UTF8String is not UTF-8', 'a lone continuation byte 0x80')
+  refused(t, text(0x0c, '41ff'), 'UTF8String is not UTF-8', 'a byte 0xff')
+  refused(t, text(0x02, '01'), 'not a string type', 'an INTEGER')
+  refused(t, text(0x04, '41'), 'not a string type', 'an OCTET STRING')
+
+  refused(t, text(0x1e, '004100'), 'string has a partial character', 'a BMPString of three bytes')
+  refused(t, text(0x1c, '000000410000'), 'string has a partial character', 'a UniversalString of six bytes')
+  t.equal(text(0x1e, 'ff0041', 1)(), 'A', 'a BMPString that starts at an odd offset')
+  t.equal(text(0x1c, 'ff00000041', 1)(), 'A', 'a UniversalString that starts at an odd offset')
+  t.equal(text(0x1c, 'ffff0000004100000042', 2)(), 'AB', 'and one at an even offset')
+
+  t.equal(text(0x1e, 'd7ffe000')(), '\ud7ff\ue000', 'BMPString: the code points around the surrogates')
+  refused(t, text(0x1e, 'd800'), 'string has an invalid character', 'BMPString: the first surrogate')
+  refused(t, text(0x1e, 'dfff'), 'string has an invalid character', 'BMPString: the last surrogate')
+  t.equal(text(0x1c, '0010ffff')(), '\u{10ffff}', 'UniversalString: U+10FFFF, the last code point')
+  refused(t, text(0x1c, '00110000'), 'string has an invalid character', 'UniversalString: past U+10FFFF')
+  refused(t, text(0x1c, '01000041'), 'string has an invalid character', 'UniversalString: its top byte set')
+  refused(t, text(0x1c, '0000dfff'), 'string has an invalid character', 'UniversalString: a surrogate')
+})
+
+test('times: only UTCTime and GeneralizedTime, digits where digits go, real dates; each refusal says bad time', async (t) => {
+  const time = (tag: number, text: string) => () => {
+    const item = Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'latin1')])
+    return decodeTime(item, readTlv(item, 0))
+  }
+  t.equal(time(0x17, '480229000000Z')().toISOString(), '2048-02-29T00:00:00.000Z', 'Feb 29 of a leap year')
+  t.equal(time(0x18, '20491231235959Z')().toISOString(), '2049-12-31T23:59:59.000Z')
+  t.equal(time(0x18, '00491231235959Z')().getUTCFullYear(), 49, 'GeneralizedTime year 0049 is the year 49, not 1949')
+  t.equal(time(0x18, '00000229000000Z')().getUTCDate(), 29, 'the year 0 is a leap year (1900 was not)')
+  for (const [tag, text, what] of [
+    [0x04, '20491231235959Z', 'a GeneralizedTime text in an OCTET STRING'],
+    [0x04, '491231235959Z', 'a UTCTime text in an OCTET STRING'],
+    [0x13, '1231235959Z', 'eleven characters in a PrintableString'],
+    [0x17, '49121:000000Z', 'a colon, just past 9, where a digit goes'],
+    [0x17, '49123123595/Z', 'a slash, just before 0, where a digit goes'],
+    [0x17, '490230000000Z', 'Feb 30'],
+    [0x17, '490229000000Z', 'Feb 29 of a year that is not a leap year'],
+    [0x17, '490431000000Z', 'Apr 31'],
+    [0x17, '490100000000Z', 'day 0'],
+    [0x17, '491301000000Z', 'month 13'],
+    [0x17, '490101240000Z', 'hour 24'],
+    [0x17, '490101006000Z', 'minute 60'],
+    [0x17, '490101000060Z', 'second 60']
+  ] as const) {
+    refused(t, time(tag, text), 'bad time', what)
   }
 })

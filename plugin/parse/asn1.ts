@@ -28,6 +28,8 @@ export function readTlv (der: Uint8Array, offset: number, limit: number = der.le
     if (count === 0 || count > 4 || start + count > limit) throw new Asn1Error('bad length')
     length = 0
     for (let i = 0; i < count; i++) length = length * 256 + der[start + i]
+    // DER writes a length in as few bytes as it takes: no leading zero byte, no long form below 128.
+    if (der[start] === 0 || length < 0x80) throw new Asn1Error('length not in its shortest form')
     start += count
   }
   const end = start + length
@@ -60,6 +62,8 @@ export function decodeOid (der: Uint8Array, item: Tlv): string {
   let big: bigint | null = null // an arc past 2^53, which a double cannot count exactly
   for (let i = item.start; i < item.end; i++) {
     const byte = der[i]
+    // A subidentifier starting with 0x80 pads itself: 55 04 80 03 would be CN's 2.5.4.3 again.
+    if (byte === 0x80 && value === 0 && big === null) throw new Asn1Error('OID not in its shortest form')
     if (big === null && value >= 2 ** 46) big = BigInt(value)
     if (big === null) value = value * 128 + (byte & 0x7f)
     else big = big * 128n + BigInt(byte & 0x7f)
@@ -100,7 +104,9 @@ export function stringAt (der: Uint8Array, tag: number, start: number, end: numb
   const width = TEXT_WIDTH[tag]
   if (width === 1) return latin1At(der, start, end)
   if (width === 0) {
+    // Stryker disable next-line BooleanLiteral: false only sends ASCII through decodeUtf8, same text
     let ascii = true
+    // Stryker disable next-line LogicalOperator,UpdateOperator: the scan only picks the fast path, same text
     for (let i = start; i < end && ascii; i++) ascii = der[i] < 0x80
     if (ascii) return latin1At(der, start, end) // ASCII reads the same in UTF-8
     try {
@@ -149,8 +155,11 @@ export function decodeTime (der: Uint8Array, item: Tlv): Date {
   if (yearDigits === 2) year += year < 50 ? 2000 : 1900 // RFC 5280 §4.1.2.5.1
   const at = start + yearDigits
   const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((offset) => digitsAt(der, at + offset, 2))
-  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
-  // Date.UTC rolls month 13 into the next year: a time that does not come back as written is no time.
+  // setUTCFullYear, not Date.UTC, which reads years 0 to 99 as 1900 to 1999.
+  const time = new Date(0)
+  time.setUTCFullYear(year, month - 1, day)
+  time.setUTCHours(hour, minute, second)
+  // Dates roll month 13 into the next year: a time that does not come back as written is no time.
   if (time.getUTCMonth() !== month - 1 || time.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     throw new Asn1Error('bad time')
   }
