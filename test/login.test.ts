@@ -1,4 +1,9 @@
+import secureSession from '@fastify/secure-session'
+import Fastify from 'fastify'
+import { randomBytes } from 'node:crypto'
 import { test } from 'tap'
+import tlsCertAuth from '../index'
+import { sessionPropertyNames } from '../plugin/login'
 import { buildApp, certHeaders, logged, sessionCookie } from './helpers/app'
 
 const LOGIN = '/accounts/login/'
@@ -137,4 +142,104 @@ test('a user\'s repeated requests build the identity once; an attacker\'s distin
   await as('CN=alice')
   t.not(seen.at(-1), seen[0], 'after 500 other names, alice\'s was let go and is built again')
   t.match(seen.at(-1), { username: 'alice' })
+})
+
+test('only the login path logs in: a longer path, another path of the same length or a shorter prefix does not', async (t) => {
+  const { app, logs } = await buildApp()
+  for (const url of ['/accounts/login/x', '/accounts/login/x?next=/', '/accounts/logon/', '/accounts/login', '/accounts/logi?n/']) {
+    const response = await app.inject({ url, headers: certHeaders('CN=alice') })
+    t.equal(response.statusCode, 404, url)
+    t.notOk(response.headers['set-cookie'], `${url}: no session`)
+  }
+  t.same(logged(logs, 'client certificate login'), [], 'no login was attempted')
+  for (const url of [LOGIN, LOGIN + '?a', LOGIN + '?']) {
+    t.equal((await app.inject({ url, headers: certHeaders('CN=alice') })).statusCode, 302, url)
+  }
+})
+
+test('without a same-site next in the query the login goes to loginRedirectUrl', async (t) => {
+  const { app } = await buildApp({ loginUrl: '/', loginRedirectUrl: '/home' })
+  const location = async (url: string) => (await app.inject({ url, headers: certHeaders('CN=alice') })).headers.location
+  t.equal(await location('/?next=/reports'), '/reports', 'a query right after the path')
+  t.equal(await location('/'), '/home', 'no query')
+  t.equal(await location('/?'), '/home', 'an empty query')
+  t.equal(await location('/?a=1&nxt=/x'), '/home', 'a query without next')
+  t.equal(await location('/?next=https://evil.example'), '/home', 'next on another site')
+
+  // Only the query carries `next`: a path that reads like one does not.
+  const { app: other } = await buildApp({ loginUrl: '/sign-in&next=/elsewhere', loginRedirectUrl: '/home' })
+  const response = await other.inject({ url: '/sign-in&next=/elsewhere', headers: certHeaders('CN=alice') })
+  t.equal(response.statusCode, 302)
+  t.equal(response.headers.location, '/home')
+})
+
+test('a login answered by the plugin never reaches the login route, and a saveUser that answers has the last word', async (t) => {
+  const { app, logs } = await buildApp()
+  let handled = 0
+  app.addHook('preHandler', async (request) => { if (request.url.startsWith(LOGIN)) handled++ })
+  // An answer still on its way when the login hook is done (a session store or a hook that waits on I/O).
+  app.addHook('onSend', async () => { await new Promise(setImmediate) })
+  t.equal((await app.inject({ url: LOGIN, headers: certHeaders('CN=alice') })).statusCode, 302)
+  t.equal(handled, 0, 'the route does not run after the redirect')
+  t.equal((await app.inject({ url: LOGIN })).statusCode, 200, 'without a certificate the route answers')
+  t.equal(handled, 1)
+
+  const answering = await buildApp({ saveUser: async (_request, reply) => { await reply.code(200).send({ welcome: true }) } })
+  const response = await answering.app.inject({ url: LOGIN, headers: certHeaders('CN=alice') })
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), { welcome: true })
+  t.notOk(response.headers.location)
+  // Warnings and errors, the cookie warning of plain HTTP aside.
+  const problems = (lines: typeof logs) => lines.filter((line) => line.level >= 40 && !line.msg.includes('over plain HTTP'))
+  t.same(problems(answering.logs), [], 'no second answer attempted')
+  t.same(problems(logs), [])
+})
+
+test('sessionKey, with @fastify/session: the names of its session are refused, those of its store and signer are not', async (t) => {
+  for (const sessionKey of ['sessionId', 'encryptedSessionId', 'isSaved', 'isModified', 'cookie', 'regenerate', 'reload', 'destroy', 'save', 'touch', 'options']) {
+    await t.rejects(async () => { await buildApp({ sessionKey }) },
+      { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: `fastify-tls-certificate-auth: invalid option sessionKey: ${JSON.stringify(sessionKey)} is a name of the session itself` }, sessionKey)
+  }
+  // Names of its store, signer and cookie options, and of the request it is built for, are no names of the session.
+  for (const sessionKey of ['store', 'algorithm', 'secrets', '_events', 'domain', 'secure', 'maxAge', 'path', 'session']) {
+    const { app } = await buildApp({ sessionKey })
+    t.equal((await app.inject({ url: LOGIN, headers: certHeaders('CN=alice') })).statusCode, 302, sessionKey)
+  }
+})
+
+test('sessionKey, with @fastify/secure-session: every name of its session and the __ts it stores are refused', async (t) => {
+  const app = Fastify()
+  await app.register(secureSession, { key: randomBytes(32), cookie: { path: '/' } })
+  await app.ready()
+  t.same([...sessionPropertyNames(app)].filter((name) => !(name in Object.prototype)).sort(),
+    ['__ts', 'changed', 'data', 'delete', 'deleted', 'get', 'options', 'regenerate', 'set', 'touch'])
+})
+
+test('sessionKey, with a session plugin of another kind: only the names every object has are refused', async (t) => {
+  const build = async (sessionKey: string, decorate: (app: ReturnType<typeof Fastify>) => void) => {
+    const app = Fastify()
+    app.decorateRequest('session', null as never)
+    decorate(app)
+    await app.register(tlsCertAuth, { sessionKey })
+    await app.ready()
+  }
+  const plain = () => {}
+  await build('user', plain)
+  await build('sessionId', plain)
+  await t.rejects(async () => { await build('toString', plain) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "toString"/ })
+
+  // Built like @fastify/secure-session: it keeps the object it is given, and stores __ts in it.
+  const secureLike = (app: ReturnType<typeof Fastify>) => {
+    app.decorate('createSecureSession', (data: Record<string, unknown>) => ({
+      [Symbol('object')]: Object.assign(data, { __ts: 1 }),
+      [Symbol('cookie options')]: { path: '/', domain: 'example.com' },
+      get () {},
+      set () {},
+      regenerate () {}
+    }))
+  }
+  await build('user', secureLike)
+  await build('domain', secureLike)
+  await t.rejects(async () => { await build('__ts', secureLike) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "__ts"/ })
+  await t.rejects(async () => { await build('regenerate', secureLike) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "regenerate"/ })
 })
