@@ -85,7 +85,8 @@ const GROUPS = {
   // only another test file kills survives there), and the four cover what `rest` covers.
   'rest-options': {
     mutate: ['plugin/options.ts', 'plugin/option-values.ts', 'plugin/suggest.ts', 'plugin/sources/header-options.ts', 'plugin/sources/presets.ts'],
-    testFiles: tests('options', 'presets')
+    // The login's and the policy's options are tested beside what they do.
+    testFiles: tests('options', 'presets', 'policy', 'login', 'resolver', 'faults')
   },
   'rest-identity': {
     mutate: ['plugin/identity.ts', 'plugin/identity-reader.ts', 'plugin/result.ts', 'plugin/guard.ts'],

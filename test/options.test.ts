@@ -211,3 +211,50 @@ test('keys __proto__, constructor and prototype are refused anywhere in the opti
   await rejects(t, { accept: { constructor: 'x' } }, code, /accept.constructor/)
   await rejects(t, { debugFakeHeaders: { prototype: 'x' } }, code, /debugFakeHeaders.prototype/)
 })
+
+test('each option error names the option and says what is wrong, in whole', async (t) => {
+  nodeEnv(t, 'test')
+  const prefix = 'fastify-tls-certificate-auth: invalid option '
+  const cases: Array<[object, string]> = [
+    [JSON.parse('{ "__proto__": { "debug": true } }'), '__proto__: "__proto__" is never an option key'],
+    [{ loginUrl: false, findUser: () => null }, 'findUser: acts on the login only, and loginUrl is false'],
+    [{ loginUrl: false, storeTimeout: 5 }, 'storeTimeout: acts on the login only, and loginUrl is false'],
+    [{ loginUrl: 'login' }, 'loginUrl: expected a path such as /accounts/login/, or false for no login'],
+    [{ loginUrl: '/login?x=1' }, 'loginUrl: expected a path such as /accounts/login/, or false for no login'],
+    [{ loginUrl: '/log in' }, 'loginUrl: expected a path such as /accounts/login/, or false for no login'],
+    [{ loginRedirectUrl: '/a b' }, 'loginRedirectUrl: expected a URL without spaces or control characters'],
+    [{ autoCreate: true, findUser: () => null }, 'autoCreate: needs both findUser and createUser'],
+    [{ autoCreate: true, createUser: () => null }, 'autoCreate: needs both findUser and createUser'],
+    [{ sessionKey: '' }, 'sessionKey: expected a non-empty string'],
+    [{ saveUser: () => {}, sessionKey: 'account' }, 'sessionKey: saveUser keeps the user, so sessionKey is never used'],
+    [{ userTimeout: 0 }, 'userTimeout: expected whole milliseconds from 1 to 600000'],
+    [{ userTimeout: 600_001 }, 'userTimeout: expected whole milliseconds from 1 to 600000'],
+    [{ userTimeout: 1.5 }, 'userTimeout: expected whole milliseconds from 1 to 600000'],
+    [{ storeTimeout: Number.NaN }, 'storeTimeout: expected whole milliseconds from 1 to 600000'],
+    [{ storeTimeout: '5' }, 'storeTimeout: expected a number'],
+    [{ trustedProxie: 'loopback' }, 'trustedProxie: unknown option (did you mean "trustedProxies"?)'],
+    [{ source: 'cookie' }, "source: expected 'headers', 'tls' or a function"],
+    [{ source: 'tls', preset: 'nginx' }, 'preset: applies to source: headers only'],
+    [{ source: 'tls', headers: { dn: 'x-dn' } }, 'headers: applies to source: headers only'],
+    [{ debug: 'yes' }, 'debug: expected a boolean'],
+    [{ debugFakeHeaders: null }, 'debugFakeHeaders: expected an object'],
+    [{ username: 'nickname' }, 'username: expected a function or one of cn, email, uid, upn, issuerSerial, serialNumber, fingerprint256'],
+    [{ username: 'serialNumber' }, "username: 'serialNumber' is unique per issuing CA only: pin exactly one with accept.issuers or accept.caFingerprints, or use 'issuerSerial'"],
+    [{ xfccElement: 'middle' }, 'xfccElement: expected one of last, first']
+  ]
+  for (const [options, message] of cases) {
+    const error = await buildApp(options as tlsCertAuth.TlsCertAuthOptions).then(() => null, (caught: Error) => caught)
+    t.equal(error?.message, prefix + message, JSON.stringify(options))
+  }
+  // The bounds themselves are accepted.
+  for (const ms of [1, 600_000]) {
+    const { app } = await buildApp({ userTimeout: ms, storeTimeout: ms })
+    await app.ready()
+  }
+  // Without debug, NODE_ENV does not matter; with it, the error says what NODE_ENV is.
+  for (const [value, shown] of [[undefined, 'unset'], ['production', '"production"']] as const) {
+    nodeEnv(t, value)
+    const error = await buildApp({ debug: true }).then(() => null, (caught: Error) => caught)
+    t.equal(error?.message, `fastify-tls-certificate-auth: debug needs NODE_ENV=development or NODE_ENV=test (NODE_ENV is ${shown})`)
+  }
+})
