@@ -32,7 +32,7 @@ const KILLS = existsSync('test/mutation-kills')
 const UNIT_TESTS = tests(
   'identity', 'certificate', 'certificate-fields', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'trust',
   'policy', 'login', 'tls', 'openapi', 'resolver', 'cookie-warnings', 'session-plugins', 'presets',
-  'options', 'faults'
+  'options', 'suggest', 'faults'
 )
 
 const GROUPS = {
@@ -86,7 +86,7 @@ const GROUPS = {
   'rest-options': {
     mutate: ['plugin/options.ts', 'plugin/option-values.ts', 'plugin/suggest.ts', 'plugin/sources/header-options.ts', 'plugin/sources/presets.ts'],
     // The login's and the policy's options are tested beside what they do.
-    testFiles: tests('options', 'presets', 'policy', 'login', 'resolver', 'faults')
+    testFiles: tests('suggest', 'options', 'presets', 'policy', 'login', 'resolver', 'faults')
   },
   'rest-identity': {
     mutate: ['plugin/identity.ts', 'plugin/identity-reader.ts', 'plugin/result.ts', 'plugin/guard.ts'],

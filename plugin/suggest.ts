@@ -1,7 +1,8 @@
 /** Edit distance with transpositions (optimal string alignment), case-insensitive. */
-function distance (a: string, b: string): number {
+export function distance (a: string, b: string): number {
   const x = a.toLowerCase()
   const y = b.toLowerCase()
+  // Stryker disable next-line ArrayDeclaration: read only from the second row on, once it holds the first
   let before: number[] = []
   let previous = Array.from({ length: y.length + 1 }, (_, j) => j)
   for (let i = 1; i <= x.length; i++) {
