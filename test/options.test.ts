@@ -240,17 +240,33 @@ test('each option error names the option and says what is wrong, in whole', asyn
     [{ debugFakeHeaders: null }, 'debugFakeHeaders: expected an object'],
     [{ username: 'nickname' }, 'username: expected a function or one of cn, email, uid, upn, issuerSerial, serialNumber, fingerprint256'],
     [{ username: 'serialNumber' }, "username: 'serialNumber' is unique per issuing CA only: pin exactly one with accept.issuers or accept.caFingerprints, or use 'issuerSerial'"],
-    [{ xfccElement: 'middle' }, 'xfccElement: expected one of last, first']
+    [{ xfccElement: 'middle' }, 'xfccElement: expected one of last, first'],
+    [{ headers: { require: null } }, 'headers.require: expected an object of header: value'],
+    [{ headers: { require: { 'x-ok': 1 } } }, 'headers.require.x-ok: expected a string, or null'],
+    [{ headers: { verifySuccess: '' } }, 'headers.verifySuccess: expected a non-empty string'],
+    [{ headers: { verifySuccess: 5 } }, 'headers.verifySuccess: expected a non-empty string'],
+    [{ headers: { dn: '' } }, 'headers.dn: expected a header name, or null'],
+    [{ headers: { dn: 'x dn' } }, 'headers.dn: "x dn" is not a header name'],
+    [{ preset: 'envoy', headers: { chain: 'x-chain' } }, 'headers.chain: XFCC carries its own Chain'],
+    [{ headers: { dn: null } }, 'headers: name at least one of dn, cert or info'],
+    [{ debug: true, debugFakeHeaders: { HTTP_X_CLIENT_CERT_DN: 1 } }, 'debugFakeHeaders.HTTP_X_CLIENT_CERT_DN: expected a string'],
+    [{ debug: true, debugFakeHeaders: { 'x dn': 'CN=a' } }, 'debugFakeHeaders.x dn: "x dn" is not a header name']
   ]
   for (const [options, message] of cases) {
     const error = await buildApp(options as tlsCertAuth.TlsCertAuthOptions).then(() => null, (caught: Error) => caught)
     t.equal(error?.message, prefix + message, JSON.stringify(options))
   }
-  // The bounds themselves are accepted.
+  // The bounds themselves are accepted, and so is null for a header the preset reads.
   for (const ms of [1, 600_000]) {
     const { app } = await buildApp({ userTimeout: ms, storeTimeout: ms })
     await app.ready()
   }
+  const { app: noIssuer } = await buildApp({ preset: 'aws-alb', headers: { issuerDn: null } })
+  await noIssuer.ready()
+  // verifySuccess is a value, compared as written: not a header name, which is lower-cased.
+  const { app: verified } = await buildApp({ headers: { verifySuccess: 'OK' } })
+  const login = await verified.inject({ url: '/accounts/login/', headers: certHeaders('CN=alice', 'OK') })
+  t.equal(login.statusCode, 302, 'verifySuccess OK, sent as OK')
   // Without debug, NODE_ENV does not matter; with it, the error says what NODE_ENV is.
   for (const [value, shown] of [[undefined, 'unset'], ['production', '"production"']] as const) {
     nodeEnv(t, value)
