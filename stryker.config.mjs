@@ -90,7 +90,7 @@ const GROUPS = {
   },
   'rest-identity': {
     mutate: ['plugin/identity.ts', 'plugin/identity-reader.ts', 'plugin/result.ts', 'plugin/guard.ts'],
-    testFiles: tests('identity', 'policy')
+    testFiles: tests('identity', 'policy', 'presets', 'login')
   },
   'rest-sources': {
     mutate: ['plugin/sources/headers.ts', 'plugin/sources/custom.ts', 'plugin/sources/tls.ts', 'plugin/sources/index.ts', 'plugin/sources/types.ts'],
