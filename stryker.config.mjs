@@ -94,7 +94,7 @@ const GROUPS = {
   },
   'rest-sources': {
     mutate: ['plugin/sources/headers.ts', 'plugin/sources/custom.ts', 'plugin/sources/tls.ts', 'plugin/sources/index.ts', 'plugin/sources/types.ts'],
-    testFiles: tests('presets', 'policy', 'tls')
+    testFiles: tests('presets', 'login', 'policy', 'trust', 'tls', 'xfcc-traefik')
   },
   'rest-wiring': {
     mutate: ['plugin/register.ts', 'plugin/openapi.ts', 'plugin/resolver.ts', 'plugin/deadline.ts', 'plugin/errors.ts'],
