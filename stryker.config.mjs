@@ -98,7 +98,7 @@ const GROUPS = {
   },
   'rest-wiring': {
     mutate: ['plugin/register.ts', 'plugin/openapi.ts', 'plugin/resolver.ts', 'plugin/deadline.ts', 'plugin/errors.ts'],
-    testFiles: tests('openapi', 'resolver', 'login')
+    testFiles: tests('openapi', 'resolver', 'login', 'policy', 'options', 'faults')
   },
   core: {
     mutate: ['plugin/trust.ts', 'plugin/policy.ts', 'plugin/login.ts'],
