@@ -42,10 +42,23 @@ export interface Identified {
   chain: Buffer[]
 }
 
+const isSlashForm = (text: string, format: DnFormat): boolean => format === 'legacy' || (format === 'auto' && text.startsWith('/'))
+
 /** A DN in RFC 4514 order: the legacy slash form writes the most general RDN first. */
 export function parseSubject (text: string, format: DnFormat): DistinguishedName {
   const dn = parseDN(text, format)
-  return format === 'legacy' || (format === 'auto' && text.startsWith('/')) ? dn.reverse() : dn
+  return isSlashForm(text, format) ? dn.reverse() : dn
+}
+
+/**
+ * The slash form cannot show two things: a CN that ends in spaces (Node trims a header value's,
+ * so `root   ` arrives as `root`) and a CN that is no string (OpenSSL writes its content bytes as
+ * if they were text). Only the certificate tells, so without one such a DN is refused unless the
+ * source was told to read it anyway. A debug fake header is typed by the developer, not written
+ * by OpenSSL nor trimmed by Node.
+ */
+function slashFormUnchecked (raw: RawCertificate, text: string, format: DnFormat): boolean {
+  return isSlashForm(text, format) && raw.uncheckedSlashForm !== true && raw.source !== 'debug'
 }
 
 // C0 controls, DEL and C1 controls: `admin\0.evil` must not reach a user store that ends strings at
@@ -112,7 +125,12 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
   let issuer: DistinguishedName | null
   try {
     if (raw.der !== undefined) facts = new CertificateFacts(raw.der)
-    const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, raw.dnFormat ?? 'auto'))
+    const format = raw.dnFormat ?? 'auto'
+    if (facts === null && raw.subject === undefined && raw.dn !== undefined && slashFormUnchecked(raw, raw.dn, format)) {
+      return refuse('a DN in OpenSSL\'s slash form with no certificate to check it: forward the certificate, or send ' +
+        'the DN in RFC 2253 (uncheckedSlashForm: true reads it anyway)')
+    }
+    const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, format))
     if (facts !== null && fromHeader !== undefined && !sameDN(facts.subject, fromHeader)) {
       return refuse('the subject DN header and the forwarded certificate disagree')
     }

@@ -5,6 +5,7 @@ import { test } from 'tap'
 import tlsCertAuth from '../index'
 import { sessionPropertyNames } from '../plugin/login'
 import { buildApp, certHeaders, logged, sessionCookie } from './helpers/app'
+import { certificate, clientKey, name, pem, string, TAGS, throwawayIssuer } from './helpers/der'
 
 const LOGIN = '/accounts/login/'
 
@@ -45,11 +46,52 @@ test('a verified certificate logs in: session regenerated, user stored, 302 to l
 
 test('the Django examples log in as alice and mp', async (t) => {
   const { app } = await buildApp({ findUser: (identity) => ({ name: identity.username }) })
-  for (const [dn, name] of [['/C=AU/O=Example/CN=alice', 'alice'], ['C=AU, ST=Victoria, L=Melbourne, CN=mp', 'mp'],
+  for (const [dn, name] of [['C=AU, ST=Victoria, L=Melbourne, CN=mp', 'mp'],
     ['CN=alice\\,CN=admin', 'alice,CN=admin'], ['OU=x\\+CN=admin,CN=bob', 'bob'], ['CN=J\\C3\\BCrgen', 'Jürgen']]) {
     const response = await app.inject({ url: LOGIN, headers: certHeaders(dn) })
     const whoami = await app.inject({ url: '/whoami', headers: { cookie: sessionCookie(response.headers['set-cookie']) } })
     t.same(whoami.json().user, { name }, dn)
+  }
+})
+
+test('the slash form logs in with the certificate that checks it, or where uncheckedSlashForm says so', async (t) => {
+  const key = clientKey()
+  const alice = certificate({
+    subject: name([[{ type: '2.5.4.6', value: string(TAGS.printable, 'AU') }], [{ type: '2.5.4.10', value: string(TAGS.utf8, 'Example') }],
+      [{ type: '2.5.4.3', value: string(TAGS.utf8, 'alice') }]]),
+    issuer: throwawayIssuer(),
+    publicKey: key.publicKey
+  })
+  const django = certHeaders('/C=AU/O=Example/CN=alice')
+  const withCertificate = { ...django, 'x-client-cert': encodeURIComponent(pem(alice)) }
+
+  const { app, logs } = await buildApp()
+  const refused = await app.inject({ url: LOGIN, headers: django })
+  t.equal(refused.statusCode, 403, 'the slash form alone is refused by default')
+  t.equal(refused.json().code, 'FST_TLS_CERT_AUTH_NO_IDENTITY')
+  t.notOk(refused.headers['set-cookie'])
+  t.equal(logged(logs, 'client certificate refused')[0].reason, 'a DN in OpenSSL\'s slash form with no certificate to check it: ' +
+    'forward the certificate, or send the DN in RFC 2253 (uncheckedSlashForm: true reads it anyway)')
+
+  for (const options of [{ headers: { cert: 'x-client-cert' } }, { preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } }] as const) {
+    const checked = (await buildApp(options)).app
+    const login = await checked.inject({ url: LOGIN, headers: withCertificate })
+    t.equal(login.statusCode, 302, `${JSON.stringify(options)}: the certificate checks the DN`)
+    const whoami = await checked.inject({ url: '/whoami', headers: { cookie: sessionCookie(login.headers['set-cookie']) } })
+    t.equal(whoami.json().user.username, 'alice')
+    const disagreeing = await checked.inject({ url: LOGIN, headers: { ...withCertificate, 'x-client-cert-dn': '/C=AU/O=Example/CN=admin' } })
+    t.equal(disagreeing.statusCode, 403, 'a DN the certificate does not hold is refused')
+    t.equal((await checked.inject({ url: LOGIN, headers: django })).statusCode, 403, 'and the DN alone still is')
+  }
+
+  for (const options of [{ headers: { uncheckedSlashForm: true } }, { preset: 'nginx-legacy', headers: { uncheckedSlashForm: true } }] as const) {
+    const unchecked = await buildApp(options)
+    const login = await unchecked.app.inject({ url: LOGIN, headers: django })
+    t.equal(login.statusCode, 302, `${JSON.stringify(options)}: the DN alone is read`)
+    const whoami = await unchecked.app.inject({ url: '/whoami', headers: { cookie: sessionCookie(login.headers['set-cookie']) } })
+    t.same(whoami.json().user, { username: 'alice', dn: '/C=AU/O=Example/CN=alice' })
+    t.equal((await unchecked.app.inject({ url: LOGIN, headers: certHeaders('/C=AU/O=Example/CN=alice/CN=admin') })).statusCode, 403,
+      'a second CN is still refused')
   }
 })
 

@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { test, type Test } from 'tap'
 import tlsCertAuth from '../index'
 import { buildApp, certHeaders, logged } from './helpers/app'
+import { SLASH_FORM_NEEDS_CERTIFICATE } from '../plugin/sources/header-options'
 
 /** Sets NODE_ENV (undefined: unset); the value before the test's first change is restored after it. */
 function nodeEnv (t: Test, value: string | undefined): void {
@@ -18,6 +19,7 @@ function nodeEnv (t: Test, value: string | undefined): void {
   set(value)
 }
 const restoring = new WeakSet<Test>()
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 const rejects = (t: Test, options: object, code: string, message: RegExp | string = '') =>
   t.rejects(async () => { await buildApp(options as tlsCertAuth.TlsCertAuthOptions) }, { code, message }, JSON.stringify(options))
@@ -58,6 +60,17 @@ test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async
     await rejects(t, { headers: { certEncoding: 'der' } }, code, /headers.certEncoding: expected one of pem, base64-der, rfc9440, xfcc/)
     await rejects(t, { preset: 'envoy', headers: { chain: 'x-chain' } }, code, /XFCC carries its own Chain/)
     await rejects(t, { headers: { dn: null, cert: null } }, code, /at least one of dn, cert or info/)
+    const needsCertificate = (name: string) => new RegExp(`^fastify-tls-certificate-auth: invalid option ${name}: ` +
+      escapeRegExp(SLASH_FORM_NEEDS_CERTIFICATE) + '$')
+    await rejects(t, { preset: 'nginx-legacy' }, code, needsCertificate('preset'))
+    await rejects(t, { preset: 'nginx-legacy', headers: { cert: null, uncheckedSlashForm: false } }, code, needsCertificate('preset'))
+    await rejects(t, { headers: { dnFormat: 'legacy' } }, code, needsCertificate('headers.dnFormat'))
+    await rejects(t, { preset: 'nginx-legacy', headers: { dnFormat: 'legacy' } }, code, needsCertificate('headers.dnFormat'))
+    await rejects(t, { headers: { uncheckedSlashForm: 'yes' } }, code, /^fastify-tls-certificate-auth: invalid option headers.uncheckedSlashForm: expected a boolean$/)
+    for (const headers of [{ dnFormat: 'rfc4514', uncheckedSlashForm: true }, { dn: null, cert: 'x-cert', uncheckedSlashForm: true }] as const) {
+      await rejects(t, { headers }, code, /^fastify-tls-certificate-auth: invalid option headers.uncheckedSlashForm: reads a DN header in the slash form, and no DN header here can be in it$/)
+    }
+    await rejects(t, { preset: 'haproxy', headers: { uncheckedSlashForm: true } }, code, /headers.uncheckedSlashForm: reads a DN header in the slash form/)
     await rejects(t, { xfccElement: 'middle' }, code, /xfccElement/)
   })
   await t.test('trusted proxies and debug', async (t) => {
@@ -123,7 +136,7 @@ test('custom header names, success value, DN format, login URL and session key',
   const { app } = await buildApp({
     loginUrl: '/login',
     sessionKey: 'account',
-    headers: { verify: 'X-SSL-Verify', verifySuccess: '0', require: { 'X-SSL-Used': '1' }, dn: 'X-SSL-DN', dnFormat: 'legacy', cert: null }
+    headers: { verify: 'X-SSL-Verify', verifySuccess: '0', require: { 'X-SSL-Used': '1' }, dn: 'X-SSL-DN', dnFormat: 'legacy', uncheckedSlashForm: true }
   })
   app.get('/login', async () => 'form')
   app.get('/account', async (request) => request.session.get('account' as 'cookie'))

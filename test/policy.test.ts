@@ -222,7 +222,7 @@ test('a source function of the application', async (t) => {
   const { app, logs } = await buildApp({ source: () => { throw new Error('lookup failed') } })
   t.equal((await app.inject({ url: '/accounts/login/' })).statusCode, 403)
   t.ok(logs.some((line) => /lookup failed/.test(String(line.reason))))
-  const auto = await buildApp({ source: () => ({ dn: '/O=x/CN=frank' }) })
+  const auto = await buildApp({ source: () => ({ dn: '/O=x/CN=frank', uncheckedSlashForm: true }) })
   t.equal((await auto.app.inject({ url: '/whoami' })).json().certUser.username, 'frank', 'dnFormat defaults to auto')
   const promised = await buildApp({ source: (async () => ({ dn: 'CN=x' })) as unknown as tlsCertAuth.CustomSourceFunction })
   t.equal((await promised.app.inject({ url: '/accounts/login/' })).statusCode, 403)
@@ -233,9 +233,14 @@ test('a source function of the application', async (t) => {
   t.equal((await junkChain.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk in the chain: refused, not 500')
   const junkBesideCa = await buildApp({ source: () => ({ certificate: pki.alice.x509, chain: [Buffer.from('not a certificate'), pki.intermediateCa.x509.raw] }), accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
   t.equal((await junkBesideCa.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk beside the pinned CA: the chain proves nothing')
-  const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
+  const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy', uncheckedSlashForm: true }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')
+  const slashAlone = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy' }) })
+  t.equal((await slashAlone.app.inject({ url: '/accounts/login/' })).statusCode, 403, 'the slash form alone: refused by default')
+  t.match(logged(slashAlone.logs, 'client certificate refused'), [{ reason: /^a DN in OpenSSL's slash form with no certificate to check it/ }])
+  const checked = await buildApp({ source: () => ({ dn: '/C=AU/O=Example/CN=alice', certificate: pki.alice.certPem }) })
+  t.equal((await checked.app.inject({ url: '/whoami' })).json().certUser.username, 'alice', 'with the certificate that checks it: read')
 })
 
 test('a source function that returns anything but null or a well-formed object gives no identity, never a 500', async (t) => {
@@ -248,6 +253,7 @@ test('a source function that returns anything but null or a well-formed object g
     ['a dn that is no string', { dn: ['CN=admin'] }, /dn that is not a string/],
     ['an unknown dnFormat', { dn: 'CN=admin', dnFormat: 'ldap' }, /dnFormat/],
     ['a chain that is no list of certificates', { dn: 'CN=admin', chain: 'x' }, /chain/],
+    ['an uncheckedSlashForm that is no boolean', { dn: '/CN=admin', uncheckedSlashForm: 'yes' }, /^the source function gave an uncheckedSlashForm that is not a boolean$/],
     ['PEM text that is no certificate', { certificate: 'junk' }, /failed/]
   ]
   for (const [what, answer, reason] of answers) {

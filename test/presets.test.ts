@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { sharedPki, type Pki } from './helpers/pki'
 import { buildApp, logged } from './helpers/app'
 import type tlsCertAuth from '../index'
+import { SLASH_FORM_WARNING } from '../plugin/sources/headers'
 
 // Header sets shaped like each proxy's documentation, carrying certificates of our own PKI.
 const pem = (pki: Pki) => pki.alice.certPem
@@ -33,9 +34,14 @@ const CASES: Record<tlsCertAuth.PresetName, Case> = {
     optIn: { cert: 'x-client-cert' }
   },
   'nginx-legacy': {
-    headers: () => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice' }),
-    failures: [() => ({ 'x-client-cert-valid': 'NONE' })],
-    certificate: false
+    // The slash form is read only with the certificate that checks it (or uncheckedSlashForm).
+    headers: (pki) => ({ 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice', 'x-client-cert': urlPem(pki) }),
+    failures: [
+      () => ({ 'x-client-cert-valid': 'NONE' }),
+      () => ({ 'x-client-cert-valid': 'FAILED:certificate has expired', 'x-client-cert-dn': '/C=AU/O=Example/CN=alice' })
+    ],
+    certificate: true,
+    optIn: { cert: 'x-client-cert' }
   },
   apache: {
     // SSL_CLIENT_CERT arrives with spaces where the PEM had newlines; no certificate: NONE and "(null)".
@@ -171,7 +177,8 @@ test('by default a preset reads only what its proxy\'s minimal config sets: a cl
   for (const [preset, { headers, optIn }] of PRESET_CASES) {
     if (optIn === undefined) continue
     await t.test(preset, async (t) => {
-      const { app } = await buildApp({ preset })
+      // nginx-legacy without the certificate must be told to read the slash form alone.
+      const { app } = await buildApp({ preset, headers: preset === 'nginx-legacy' ? { uncheckedSlashForm: true } : undefined })
       // A certificate of the client's choosing beside the proxy's own headers (here, alice's own).
       const identity = (await app.inject({ url: '/whoami', headers: headers(pki) })).json().certUser
       t.equal(identity.username, 'alice', 'the DN the proxy sent')
@@ -192,19 +199,27 @@ test('at startup the plugin logs the header names it trusts, once', async (t) =>
   t.same(logged(optedIn.logs, 'trusted proxies')[0].headers, ['x-client-cert-valid', 'x-client-cert-dn', 'x-client-cert'])
 })
 
-test('the slash form with no certificate to check it is warned about: at startup for legacy, at first sight for auto', async (t) => {
-  const warnings = async (options: tlsCertAuth.TlsCertAuthOptions, dns: string[] = []) => {
+test('the slash form alone is refused; read anyway where uncheckedSlashForm says so, with a warning at startup', async (t) => {
+  const read = async (options: tlsCertAuth.TlsCertAuthOptions, dn: string) => {
     const { app, logs } = await buildApp(options)
-    for (const dn of dns) await app.inject({ url: '/whoami', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': dn } })
-    return logged(logs, 'slash form').filter((line) => line.level === 40)
+    const certUser = (await app.inject({ url: '/whoami', headers: { 'x-client-cert-valid': 'SUCCESS', 'x-client-cert-dn': dn } })).json().certUser
+    return { username: certUser?.username ?? null, warnings: logged(logs, 'slash form').filter((line) => line.level === 40) }
   }
-  t.match(await warnings({ preset: 'nginx-legacy' }), [{ header: 'x-client-cert-dn', dnFormat: 'legacy', msg: /OpenSSL 3\.0/ }], 'at startup')
-  t.equal((await warnings({ preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } })).length, 0, 'a forwarded certificate checks the DN')
-  t.equal((await warnings({ preset: 'nginx' }, ['CN=alice,O=x', 'CN=bob'])).length, 0, 'auto, RFC 2253 DNs: nothing to say')
-  t.match(await warnings({ preset: 'nginx' }, ['CN=alice', '/O=x/CN=alice', '/O=x/CN=bob']), [{ header: 'x-client-cert-dn', msg: /OpenSSL 3\.0/ }],
-    'auto: once, at the first slash-form DN')
-  t.equal((await warnings({ preset: 'haproxy' })).length, 0)
-  t.equal((await warnings({ source: 'tls' })).length, 0)
+  t.same(await read({ preset: 'nginx' }, 'CN=alice,O=x'), { username: 'alice', warnings: [] }, 'auto, RFC 2253: read, nothing to say')
+  t.same(await read({ preset: 'nginx' }, '/O=x/CN=alice'), { username: null, warnings: [] }, 'auto, the slash form alone: refused')
+  t.same(await read({ preset: 'nginx', headers: { cert: 'x-client-cert' } }, '/O=x/CN=alice'), { username: null, warnings: [] },
+    'a certificate header named but not sent checks nothing')
+  for (const options of [{ preset: 'nginx', headers: { uncheckedSlashForm: true } }, { preset: 'nginx-legacy', headers: { uncheckedSlashForm: true } }] as const) {
+    const { username, warnings } = await read(options, '/O=x/CN=alice')
+    t.equal(username, 'alice', `${options.preset} with uncheckedSlashForm: read`)
+    t.match(warnings, [{ header: 'x-client-cert-dn', dnFormat: options.preset === 'nginx' ? 'auto' : 'legacy' }])
+    t.equal(warnings[0]?.msg, SLASH_FORM_WARNING)
+    t.equal(warnings.length, 1, 'warned once, at startup')
+  }
+  t.same((await read({ preset: 'nginx-legacy', headers: { cert: 'x-client-cert' } }, 'CN=alice')).warnings, [], 'checked by a certificate: no warning')
+  const { app, logs } = await buildApp({ preset: 'haproxy' })
+  await app.ready()
+  t.same(logged(logs, 'slash form'), [])
 })
 
 test('headers.require adds to the preset\'s required headers; null removes one', async (t) => {
@@ -259,7 +274,7 @@ test('a certificate slipped in beside the proxy\'s own headers is refused', asyn
 })
 
 test('headers override a preset field by field', async (t) => {
-  const { app } = await buildApp({ preset: 'haproxy', headers: { require: { 'x-ssl-client-used': null }, dn: 'x-dn', dnFormat: 'legacy', cert: null } })
+  const { app } = await buildApp({ preset: 'haproxy', headers: { require: { 'x-ssl-client-used': null }, dn: 'x-dn', dnFormat: 'legacy', uncheckedSlashForm: true } })
   const response = await app.inject({ url: '/whoami', headers: { 'x-ssl-client-verify': '0', 'x-dn': '/O=x/CN=bob' } })
   t.equal(response.json().certUser.username, 'bob')
   const { app: noVerify } = await buildApp({ headers: { verify: null } })

@@ -12,6 +12,8 @@ export interface CustomCertificate {
   /** The subject DN, when there is no certificate (or to cross-check it). */
   dn?: string
   dnFormat?: DnFormat
+  /** Read a `dn` in OpenSSL's slash form with no certificate to check it. Default false: refused. */
+  uncheckedSlashForm?: boolean
   /** CA certificates above it, for `accept.caFingerprints`. */
   chain?: Array<X509Certificate | Buffer | string>
 }
@@ -33,10 +35,11 @@ const DN_FORMATS: readonly unknown[] = ['auto', 'rfc4514', 'legacy']
 function malformed (found: object): string | null {
   if (typeof (found as { then?: unknown }).then === 'function') return 'returned a promise: it must answer synchronously'
   if (Array.isArray(found)) return 'returned an array'
-  const { certificate, dn, dnFormat, chain } = found as Record<string, unknown>
+  const { certificate, dn, dnFormat, uncheckedSlashForm, chain } = found as Record<string, unknown>
   if (certificate !== undefined && !isCertificate(certificate)) return 'gave a certificate that is not an X509Certificate, a Buffer or PEM text'
   if (dn !== undefined && typeof dn !== 'string') return 'gave a dn that is not a string'
   if (dnFormat !== undefined && !DN_FORMATS.includes(dnFormat)) return "gave a dnFormat other than 'auto', 'rfc4514' or 'legacy'"
+  if (uncheckedSlashForm !== undefined && typeof uncheckedSlashForm !== 'boolean') return 'gave an uncheckedSlashForm that is not a boolean'
   if (chain !== undefined && !(Array.isArray(chain) && chain.every(isCertificate))) return 'gave a chain that is not an array of certificates'
   if (certificate === undefined && dn === undefined) return 'gave no certificate and no DN'
   return null
@@ -52,11 +55,12 @@ export function customSource (read: CustomSourceFunction): CertificateSource {
       // Whatever the function returned, a malformed answer is no identity (and a logged reason), never a 500.
       const wrong = typeof found === 'object' ? malformed(found) : `returned a ${typeof found}`
       if (wrong !== null) return refuse(`the source function ${wrong}`)
-      const { certificate, dn, dnFormat, chain } = found as CustomCertificate
+      const { certificate, dn, dnFormat, uncheckedSlashForm, chain } = found as CustomCertificate
       return ok({
         source: 'custom',
         dn,
         dnFormat,
+        uncheckedSlashForm,
         der: certificate === undefined ? undefined : toDer(certificate),
         chain: chain?.map(toDer)
       })

@@ -11,6 +11,8 @@ export interface HeaderOptions {
   require?: Record<string, string | null>
   dn?: string | null
   dnFormat?: DnFormat
+  /** Read a slash-form DN that comes without a certificate to check it. Default false: refused. */
+  uncheckedSlashForm?: boolean
   issuerDn?: string | null
   cert?: string | null
   certEncoding?: HeaderCertEncoding
@@ -26,15 +28,19 @@ function headerName (value: string, name: string): string {
   return value.toLowerCase()
 }
 
+export const SLASH_FORM_NEEDS_CERTIFICATE = "the slash form ('legacy') is read only with the certificate to check " +
+  "it: forward it (headers.cert, e.g. 'x-client-cert' beside nginx's $ssl_client_escaped_cert), send RFC 2253 " +
+  "(nginx's $ssl_client_s_dn, preset 'nginx'), or accept a CN that ends in spaces or is no string " +
+  'being read wrong with headers.uncheckedSlashForm: true'
+
 /** The preset's header set with the `headers` option laid over it, field by field. */
 export function readHeaderOptions (preset: PresetName | undefined, headers: HeaderOptions | undefined): HeaderSet {
   if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) {
     invalid('preset', `${JSON.stringify(preset)} is not one of ${Object.keys(PRESETS).join(', ')}`)
   }
   const result: HeaderSet = { ...PRESETS[preset ?? 'nginx'] }
-  if (headers === undefined) return result
-  if (typeof headers !== 'object' || headers === null) invalid('headers', 'expected an object')
-  for (const [key, value] of Object.entries(headers) as Array<[keyof HeaderSet, unknown]>) {
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null)) invalid('headers', 'expected an object')
+  for (const [key, value] of Object.entries(headers ?? {}) as Array<[keyof HeaderSet, unknown]>) {
     const name = `headers.${key}`
     if (!Object.hasOwn(result, key)) invalid(name, 'unknown header option' + didYouMean(key, Object.keys(result)))
     if (key === 'require') {
@@ -51,6 +57,9 @@ export function readHeaderOptions (preset: PresetName | undefined, headers: Head
       result.verifySuccess = value
     } else if (key === 'dnFormat') {
       result.dnFormat = oneOf(value, DN_FORMATS, name)
+    } else if (key === 'uncheckedSlashForm') {
+      if (typeof value !== 'boolean') invalid(name, 'expected a boolean')
+      result.uncheckedSlashForm = value
     } else if (key === 'certEncoding') {
       result.certEncoding = oneOf(value, HEADER_CERT_ENCODINGS, name)
     } else if (value === null) {
@@ -62,6 +71,13 @@ export function readHeaderOptions (preset: PresetName | undefined, headers: Head
   }
   if (result.chain !== null && result.certEncoding === 'xfcc') invalid('headers.chain', 'XFCC carries its own Chain')
   if (result.dn === null && result.cert === null && result.info === null) invalid('headers', 'name at least one of dn, cert or info')
+  if (result.uncheckedSlashForm && (result.dn === null || result.dnFormat === 'rfc4514')) {
+    invalid('headers.uncheckedSlashForm', 'reads a DN header in the slash form, and no DN header here can be in it')
+  }
+  // A configuration that could never log anyone in fails here rather than at every request.
+  if (result.dnFormat === 'legacy' && result.dn !== null && result.cert === null && !result.uncheckedSlashForm) {
+    invalid(preset === 'nginx-legacy' && headers?.dnFormat === undefined ? 'preset' : 'headers.dnFormat', SLASH_FORM_NEEDS_CERTIFICATE)
+  }
   return result
 }
 

@@ -72,6 +72,7 @@ function readMaterial (config: HeaderSourceConfig, read: (name: string | null) =
     if (dn !== undefined) {
       raw.dn = headerText(dn)
       raw.dnFormat = headers.dnFormat
+      raw.uncheckedSlashForm = headers.uncheckedSlashForm
     }
     const issuerDn = read(headers.issuerDn)
     if (issuerDn !== undefined) raw.issuerDn = headerText(issuerDn)
@@ -103,10 +104,11 @@ function readMaterial (config: HeaderSourceConfig, read: (name: string | null) =
   return ok(raw)
 }
 
-/** Logged where a DN in OpenSSL's slash form is read without a forwarded certificate to check it. */
-export const SLASH_FORM_WARNING = 'fastify-tls-certificate-auth: a DN in OpenSSL\'s slash form, with no certificate forwarded to ' +
-  'check it: the slash form is unambiguous only from a proxy built with OpenSSL 3.0 or later. Prefer RFC 2253 ' +
-  "(nginx's $ssl_client_s_dn, with headers.dnFormat: 'rfc4514'), or forward the certificate (headers.cert)"
+/** Logged at startup where a DN in OpenSSL's slash form may be read without a certificate to check it. */
+export const SLASH_FORM_WARNING = 'fastify-tls-certificate-auth: headers.uncheckedSlashForm reads a DN in OpenSSL\'s slash ' +
+  'form with no certificate to check it, so a CN that ends in spaces (which Node trims) or is no string (which ' +
+  'OpenSSL prints as text) logs in as another name. Prefer RFC 2253 (nginx\'s $ssl_client_s_dn, preset \'nginx\'), ' +
+  'or forward the certificate (headers.cert)'
 
 /** Every header a set reads but the chain list, which alone may come as several lines. */
 function singleHeaderNames (headers: HeaderSet): string[] {
@@ -137,7 +139,6 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
   // Whether a peer is a trusted proxy is a property of its connection.
   const trustedSocket = new WeakMap<object, boolean>()
   const materials = new Map<string, Result<RawCertificate>>()
-  let warnSlashForm = headers.dnFormat === 'auto'
 
   const indexOf = new Map(allNames.map((name, index) => [name, index]))
 
@@ -203,23 +204,16 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       // The oldest entry goes first; `as string`: the map is full, so it has a first key.
       if (materials.size >= MATERIALS_KEPT) materials.delete(materials.keys().next().value as string)
       materials.set(key, material)
-      const raw = material.status === 'ok' ? material.value : undefined
-      // `auto` met the slash form with nothing to check it against: say so, once.
-      if (warnSlashForm && raw?.der === undefined && raw?.dn?.charCodeAt(0) === 0x2f) {
-        warnSlashForm = false
-        request.log.warn({ header: headers.dn }, SLASH_FORM_WARNING)
-      }
     }
     return material
   }
 }
 
-/** Startup logs: which headers are trusted, and a warning where a text DN cannot be cross-checked. */
+/** Startup logs: which headers are trusted, and a warning where the slash form is read unchecked. */
 export function logTrustedHeaders (log: FastifyBaseLogger, headers: HeaderSet): void {
   log.info({ headers: headerNames(headers) },
     'fastify-tls-certificate-auth: client certificate headers read from trusted proxies; the proxy must overwrite each one')
-  // `auto` reads the slash form only when it arrives: the header source says so then.
-  if (headers.dn !== null && headers.dnFormat === 'legacy' && headers.cert === null) {
+  if (headers.dn !== null && headers.uncheckedSlashForm && headers.dnFormat !== 'rfc4514') {
     log.warn({ header: headers.dn, dnFormat: headers.dnFormat }, SLASH_FORM_WARNING)
   }
 }

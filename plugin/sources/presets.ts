@@ -16,6 +16,12 @@ export interface HeaderSet {
   /** The subject DN header. */
   dn: string | null
   dnFormat: DnFormat
+  /**
+   * Read a DN in OpenSSL's slash form even with no certificate forwarded to check it. Off: such a
+   * DN is refused, because two kinds of CN read wrong in it (a CN ending in spaces, which Node
+   * trims from the header; a CN that is no string, which OpenSSL prints as text).
+   */
+  uncheckedSlashForm: boolean
   /** The issuer DN header, for `accept.issuers` when no certificate is forwarded. */
   issuerDn: string | null
   /** The header carrying the whole client certificate. */
@@ -33,6 +39,7 @@ const NONE: HeaderSet = {
   require: {},
   dn: null,
   dnFormat: 'auto',
+  uncheckedSlashForm: false,
   issuerDn: null,
   cert: null,
   certEncoding: 'pem',
@@ -47,7 +54,8 @@ const nginx: HeaderSet = {
   ...NONE,
   verify: 'x-client-cert-valid', // $ssl_client_verify: SUCCESS, FAILED:reason, NONE
   // $ssl_client_s_dn, RFC 2253 since nginx 1.11.6. `auto` also reads the slash form of older
-  // setups (the Django package's example): an RFC 4514 DN never starts with `/`, so nothing is guessed.
+  // setups (the Django package's example), with the certificate to check it: an RFC 4514 DN never
+  // starts with `/`, so nothing is guessed.
   dn: 'x-client-cert-dn',
   dnFormat: 'auto'
   // Opt-in: `cert: 'x-client-cert'` ($ssl_client_escaped_cert, URL-encoded PEM). The Django
@@ -57,7 +65,8 @@ const nginx: HeaderSet = {
 /** One entry per proxy; the README shows each proxy's config that sends exactly these headers. */
 export const PRESETS = {
   nginx,
-  'nginx-legacy': { ...nginx, dnFormat: 'legacy' }, // $ssl_client_s_dn_legacy: /C=AU/O=Example/CN=alice
+  // $ssl_client_s_dn_legacy (/C=AU/O=Example/CN=alice): with `cert`, or `uncheckedSlashForm`, only.
+  'nginx-legacy': { ...nginx, dnFormat: 'legacy' },
   // mod_ssl + mod_headers: SSL_CLIENT_VERIFY, SSL_CLIENT_S_DN (RFC 2253); opt-in as nginx:
   // `cert: 'x-client-cert'` (SSL_CLIENT_CERT, PEM with spaces for newlines)
   apache: nginx,

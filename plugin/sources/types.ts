@@ -9,6 +9,8 @@ export interface RawCertificate {
   /** The subject DN as text, as received. */
   dn?: string
   dnFormat?: DnFormat
+  /** Read a slash-form `dn` although no certificate came to check it (the source was told to). */
+  uncheckedSlashForm?: boolean
   /** A subject the source read itself (Traefik's Info header yields only a CN). */
   subject?: DistinguishedName
   /** The issuer DN as text, from a proxy header. */

@@ -13,6 +13,7 @@ export const REASON_CLASSES: ReasonClass[] = [
   { name: 'several CNs', pattern: /expected exactly one CN in the subject, found ([2-9]|\d\d+)$/ },
   { name: 'empty CN', pattern: /^the CN in the subject is empty$/ },
   { name: 'control character', pattern: /^the CN in the subject holds a control character$/ },
+  { name: 'slash form: no certificate', pattern: /^a DN in OpenSSL's slash form with no certificate to check it: / },
   { name: 'slash form: backslash', pattern: /a backslash in the slash form/ },
   { name: 'slash form: syntax', pattern: /NUL in value|expected = in |trailing [/+] in |empty legacy DN|a legacy DN starts with \// },
   { name: 'ambiguous attribute type', pattern: /ambiguous attribute type/ },

@@ -27,11 +27,12 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'nginx, RFC 2253 DN only', daemon: 'nginx', preset: 'nginx', proxyOptions: { forwardCert: false }, forwardsCertificate: false },
   {
-    name: 'nginx, legacy DN only ($ssl_client_s_dn_legacy)',
+    name: 'nginx, legacy DN ($ssl_client_s_dn_legacy) and $ssl_client_escaped_cert',
     daemon: 'nginx',
     preset: 'nginx-legacy',
-    proxyOptions: { legacyDn: true, forwardCert: false },
-    forwardsCertificate: false
+    proxyOptions: { legacyDn: true },
+    plugin: { headers: { cert: 'x-client-cert' } },
+    forwardsCertificate: true
   },
   { name: 'nginx, DN and $ssl_client_escaped_cert', daemon: 'nginx', preset: 'nginx', plugin: { headers: { cert: 'x-client-cert' } }, forwardsCertificate: true },
   { name: 'HAProxy', daemon: 'haproxy', preset: 'haproxy', plugin: { headers: { cert: 'x-ssl-client-cert' } }, forwardsCertificate: true },

@@ -41,7 +41,8 @@ function sections (): Section[] {
         'in the plugin\'s options; without the second the app reads the DN alone. A config with only the ' +
         'first two headers (the Django package\'s) leaves `X-Client-Cert` to the client, so never add ' +
         'the option to such a config. A setup that forwards `$ssl_client_s_dn_legacy` ' +
-        '(`/C=AU/O=Example/CN=alice`) instead uses `preset: \'nginx-legacy\'`.',
+        '(`/C=AU/O=Example/CN=alice`) instead uses `preset: \'nginx-legacy\'`, and keeps both certificate lines: ' +
+        'the slash form is read only with the certificate that checks it.',
       language: 'nginx',
       config: nginxSiteConfig(PLACEHOLDERS)
     },
