@@ -2,11 +2,12 @@
 // subjectAltName entries of every kind, extKeyUsage, extensions present or not, unique identifiers,
 // and each refusal with its reason. Certificates are written by hand (no openssl per case).
 
-import { test, type Test } from 'tap'
+import { test } from 'tap'
 import * as crypto from 'node:crypto'
 import { Asn1Error, readTlv } from '../plugin/parse/asn1'
 import { CertificateFacts, fingerprint, readName } from '../plugin/parse/certificate'
 import * as der from './helpers/der'
+import { refusalsOf } from './helpers/refusal'
 
 const issuer = der.throwawayIssuer()
 const { publicKey } = der.clientKey()
@@ -59,11 +60,7 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2'
 const otherName = (...parts: Buffer[]): Buffer => der.tlv(0xa0, Buffer.concat(parts))
 const upn = (value: Buffer): Buffer => otherName(der.oid(UPN), der.tlv(0xa0, value))
 
-/** A refusal as it is logged: the error class and its message, exactly. */
-function refused (t: Test, fn: () => unknown, message: string, what: string): void {
-  const error = t.throws(fn, Asn1Error, `${what}: Asn1Error`)
-  t.equal(error instanceof Error ? error.message : error, message, `${what}: ${message}`)
-}
+const refused = refusalsOf(Asn1Error)
 
 test('attribute types: X.520\'s 2.5.4.n by name, any other OID as written, even one that starts like them', async (t) => {
   const subject = (type: string) => new CertificateFacts(certificate({ subject: der.name([[{ type, value: utf8('x') }]]) })).subject[0][0].type

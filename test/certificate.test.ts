@@ -1,4 +1,4 @@
-import { test, type Test } from 'tap'
+import { test } from 'tap'
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { CertificateFacts, readName } from '../plugin/parse/certificate'
 import { formatDN, nameValue, parseDN, sameDN } from '../plugin/parse/dn'
 import { sharedPki } from './helpers/pki'
 import * as der from './helpers/der'
+import { refusalsOf } from './helpers/refusal'
 
 test('certificates are read from their DER: names, SANs of every kind, EKU, dates', async (t) => {
   const pki = await sharedPki()
@@ -185,11 +186,7 @@ test('OID arcs past 2^53 are read exactly, not rounded', async (t) => {
   }
 })
 
-/** A refusal as it is logged: the error class and its message, exactly. */
-function refused (t: Test, fn: () => unknown, message: string, what: string): void {
-  const error = t.throws(fn, Asn1Error, `${what}: Asn1Error`)
-  t.equal(error instanceof Error ? error.message : error, message, `${what}: ${message}`)
-}
+const refused = refusalsOf(Asn1Error)
 
 test('DER lengths and tags: each refusal gives its reason, and the longest lengths still read', async (t) => {
   const tlv = (hex: string, limit?: number) => () => readTlv(Buffer.from(hex, 'hex'), 0, limit)

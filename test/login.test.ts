@@ -6,6 +6,7 @@ import tlsCertAuth from '../index'
 import { sessionPropertyNames } from '../plugin/login'
 import { buildApp, certHeaders, logged, sessionCookie } from './helpers/app'
 import { certificate, clientKey, name, pem, string, TAGS, throwawayIssuer } from './helpers/der'
+import { exactly } from './helpers/refusal'
 
 const LOGIN = '/accounts/login/'
 
@@ -237,10 +238,15 @@ test('a login answered by the plugin never reaches the login route, and a saveUs
   t.same(problems(logs), [])
 })
 
+/** How registration refuses a sessionKey that the session object uses itself. */
+const nameOfTheSession = (sessionKey: string) => ({
+  code: 'FST_TLS_CERT_AUTH_BAD_OPTION',
+  message: exactly(`fastify-tls-certificate-auth: invalid option sessionKey: ${JSON.stringify(sessionKey)} is a name of the session itself`)
+})
+
 test('sessionKey, with @fastify/session: the names of its session are refused, those of its store and signer are not', async (t) => {
   for (const sessionKey of ['sessionId', 'encryptedSessionId', 'isSaved', 'isModified', 'cookie', 'regenerate', 'reload', 'destroy', 'save', 'touch', 'options']) {
-    await t.rejects(async () => { await buildApp({ sessionKey }) },
-      { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: `fastify-tls-certificate-auth: invalid option sessionKey: ${JSON.stringify(sessionKey)} is a name of the session itself` }, sessionKey)
+    await t.rejects(async () => { await buildApp({ sessionKey }) }, nameOfTheSession(sessionKey), sessionKey)
   }
   // Names of its store, signer and cookie options, and of the request it is built for, are no names of the session.
   for (const sessionKey of ['store', 'algorithm', 'secrets', '_events', 'domain', 'secure', 'maxAge', 'path', 'session']) {
@@ -268,7 +274,7 @@ test('sessionKey, with a session plugin of another kind: only the names every ob
   const plain = () => {}
   await build('user', plain)
   await build('sessionId', plain)
-  await t.rejects(async () => { await build('toString', plain) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "toString"/ })
+  await t.rejects(async () => { await build('toString', plain) }, nameOfTheSession('toString'))
 
   // Built like @fastify/secure-session: it keeps the object it is given, and stores __ts in it.
   const secureLike = (app: ReturnType<typeof Fastify>) => {
@@ -282,6 +288,6 @@ test('sessionKey, with a session plugin of another kind: only the names every ob
   }
   await build('user', secureLike)
   await build('domain', secureLike)
-  await t.rejects(async () => { await build('__ts', secureLike) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "__ts"/ })
-  await t.rejects(async () => { await build('regenerate', secureLike) }, { code: 'FST_TLS_CERT_AUTH_BAD_OPTION', message: /sessionKey: "regenerate"/ })
+  await t.rejects(async () => { await build('__ts', secureLike) }, nameOfTheSession('__ts'))
+  await t.rejects(async () => { await build('regenerate', secureLike) }, nameOfTheSession('regenerate'))
 })

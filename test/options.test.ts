@@ -4,6 +4,7 @@ import { test, type Test } from 'tap'
 import tlsCertAuth from '../index'
 import { buildApp, certHeaders, logged } from './helpers/app'
 import { SLASH_FORM_NEEDS_CERTIFICATE } from '../plugin/sources/header-options'
+import { exactly } from './helpers/refusal'
 
 /** Sets NODE_ENV (undefined: unset); the value before the test's first change is restored after it. */
 function nodeEnv (t: Test, value: string | undefined): void {
@@ -19,7 +20,6 @@ function nodeEnv (t: Test, value: string | undefined): void {
   set(value)
 }
 const restoring = new WeakSet<Test>()
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 const rejects = (t: Test, options: object, code: string, message: RegExp | string = '') =>
   t.rejects(async () => { await buildApp(options as tlsCertAuth.TlsCertAuthOptions) }, { code, message }, JSON.stringify(options))
@@ -60,8 +60,7 @@ test('bad options fail at registration with FST_TLS_CERT_AUTH_BAD_OPTION', async
     await rejects(t, { headers: { certEncoding: 'der' } }, code, /headers.certEncoding: expected one of pem, base64-der, rfc9440, xfcc/)
     await rejects(t, { preset: 'envoy', headers: { chain: 'x-chain' } }, code, /XFCC carries its own Chain/)
     await rejects(t, { headers: { dn: null, cert: null } }, code, /at least one of dn, cert or info/)
-    const needsCertificate = (name: string) => new RegExp(`^fastify-tls-certificate-auth: invalid option ${name}: ` +
-      escapeRegExp(SLASH_FORM_NEEDS_CERTIFICATE) + '$')
+    const needsCertificate = (name: string) => exactly(`fastify-tls-certificate-auth: invalid option ${name}: ${SLASH_FORM_NEEDS_CERTIFICATE}`)
     await rejects(t, { preset: 'nginx-legacy' }, code, needsCertificate('preset'))
     await rejects(t, { preset: 'nginx-legacy', headers: { cert: null, uncheckedSlashForm: false } }, code, needsCertificate('preset'))
     await rejects(t, { headers: { dnFormat: 'legacy' } }, code, needsCertificate('headers.dnFormat'))

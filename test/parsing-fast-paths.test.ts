@@ -7,6 +7,7 @@ import { ATTRIBUTE_TYPES } from '../plugin/parse/attribute-types'
 import { canonicalType, formatDN, parseDN, sameDN } from '../plugin/parse/dn'
 import { decodeBase64Der, decodePem, decodeRfc9440, decodeUtf8, EncodingError } from '../plugin/parse/encodings'
 import { sharedPki } from './helpers/pki'
+import { refusalsOf } from './helpers/refusal'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -132,33 +133,31 @@ test('PEM and base64 decoding accept and refuse exactly what the encodings allow
   t.throws(() => decodeRfc9440(':Q!JD:'), /RFC 9440/)
 })
 
+const refused = refusalsOf(EncodingError)
+
 test('certificate header decoders: each refusal gives its reason, and text around PEM blocks is refused wherever it is', async (t) => {
-  const refused = (fn: () => unknown, message: string, what: string): void => {
-    const error = t.throws(fn, EncodingError, `${what}: EncodingError`)
-    t.equal(error instanceof Error ? error.message : error, message, `${what}: ${message}`)
-  }
   const pki = await sharedPki()
   const pem = pki.alice.certPem // ends with a newline
   const notPem = 'not a sequence of PEM certificates'
   t.ok(pem.endsWith('-----\n'))
 
   t.equal(decodeUtf8(Buffer.from('\ufeffJürgen')), '\ufeffJürgen', 'UTF-8, a byte order mark kept')
-  refused(() => decodeUtf8(Buffer.from('Jürgen', 'latin1')), 'not UTF-8', 'ISO 8859-1 read as UTF-8')
-  refused(() => decodeBase64Der('QUFB%2'), 'bad percent-encoding', 'base64 DER: a cut-off escape')
-  refused(() => decodePem(encodeURIComponent(pem).slice(0, -1)), 'bad percent-encoding', 'PEM: a cut-off escape')
+  refused(t, () => decodeUtf8(Buffer.from('Jürgen', 'latin1')), 'not UTF-8', 'ISO 8859-1 read as UTF-8')
+  refused(t, () => decodeBase64Der('QUFB%2'), 'bad percent-encoding', 'base64 DER: a cut-off escape')
+  refused(t, () => decodePem(encodeURIComponent(pem).slice(0, -1)), 'bad percent-encoding', 'PEM: a cut-off escape')
 
-  refused(() => decodePem('junk\n' + pem + '\n' + pem), notPem, 'text before the first block, white space between the blocks')
-  refused(() => decodePem('junk' + pem), notPem, 'text before the only block, white space after it')
-  refused(() => decodePem(pem + 'junk\n' + pem), notPem, 'text between the blocks')
-  refused(() => decodePem(pem + '\njunk'), notPem, 'text after the last block')
-  refused(() => decodePem('-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nQUFB'), notPem,
+  refused(t, () => decodePem('junk\n' + pem + '\n' + pem), notPem, 'text before the first block, white space between the blocks')
+  refused(t, () => decodePem('junk' + pem), notPem, 'text before the only block, white space after it')
+  refused(t, () => decodePem(pem + 'junk\n' + pem), notPem, 'text between the blocks')
+  refused(t, () => decodePem(pem + '\njunk'), notPem, 'text after the last block')
+  refused(t, () => decodePem('-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nQUFB'), notPem,
     'an END, then a BEGIN that never ends')
-  refused(() => decodePem('-----BEGIN CERTIFICATE-----x-y\n' + pem), notPem, 'a BEGIN whose body has a dash')
+  refused(t, () => decodePem('-----BEGIN CERTIFICATE-----x-y\n' + pem), notPem, 'a BEGIN whose body has a dash')
   t.same(decodePem('\n' + pem + '\n\n' + pem + '\n'), [pki.alice.x509.raw, pki.alice.x509.raw], 'white space only: read')
 
   const rfc9440 = 'not an RFC 9440 byte sequence'
   t.same(decodeRfc9440(':QUFB:, :QkJC:'), [Buffer.from('AAA'), Buffer.from('BBB')])
-  refused(() => decodeRfc9440('x:QUFB:'), rfc9440, 'text before the colons')
-  refused(() => decodeRfc9440(':QUFB:x'), rfc9440, 'text after the colons')
-  refused(() => decodeRfc9440(':QUFB:, QkJC'), rfc9440, 'a list item without colons')
+  refused(t, () => decodeRfc9440('x:QUFB:'), rfc9440, 'text before the colons')
+  refused(t, () => decodeRfc9440(':QUFB:x'), rfc9440, 'text after the colons')
+  refused(t, () => decodeRfc9440(':QUFB:, QkJC'), rfc9440, 'a list item without colons')
 })

@@ -4,18 +4,12 @@ import { TraefikInfoError, traefikInfoCn } from '../plugin/parse/traefik'
 import { parseXfcc, single, XfccError } from '../plugin/parse/xfcc'
 import { sharedPki } from './helpers/pki'
 import { buildApp } from './helpers/app'
+import { refusalsOf } from './helpers/refusal'
 
 const entries = (header: string) => parseXfcc(header).map((element) => Object.fromEntries(element))
 
-/** The class and message a call refuses with (the message is logged as the refusal reason), or 'accepted'. */
-function refusal (call: () => unknown): { error: unknown, message: string } | 'accepted' {
-  try {
-    call()
-  } catch (error) {
-    return { error: (error as Error).constructor, message: (error as Error).message }
-  }
-  return 'accepted'
-}
+const refusedXfcc = refusalsOf(XfccError)
+const refusedInfo = refusalsOf(TraefikInfoError)
 
 test('XFCC: the Envoy documentation examples', async (t) => {
   t.same(entries('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com'), [{
@@ -70,9 +64,9 @@ test('XFCC: boundaries of the grammar, and the reason each malformed header is r
     ['Subject="a"By=b', 'expected ; or , after a value'] // no separator: not read as a second pair
   ]
   for (const [header, message] of refusals) {
-    t.same(refusal(() => parseXfcc(header)), { error: XfccError, message }, JSON.stringify(header))
+    refusedXfcc(t, () => parseXfcc(header), message, JSON.stringify(header))
   }
-  t.same(refusal(() => single(parseXfcc('By=x;Cert=a;cert=b')[0], 'cert')), { error: XfccError, message: 'cert appears more than once' })
+  refusedXfcc(t, () => single(parseXfcc('By=x;Cert=a;cert=b')[0], 'cert'), 'cert appears more than once', 'a key twice in one element')
   t.same(single(parseXfcc('Cert="";By=x')[0], 'cert'), '', 'an empty single value is a value')
 })
 
@@ -167,9 +161,9 @@ test('Traefik Info: every field Traefik writes is read in its order, and each re
     ['Subject="CN=admin,CN=eve";Issuer="CN=CA"', 'expected one CN in the Subject, found 2']
   ]
   for (const [text, message] of refusals) {
-    t.same(refusal(() => traefikInfoCn(info(text))), { error: TraefikInfoError, message }, text)
+    refusedInfo(t, () => traefikInfoCn(info(text)), message, text)
   }
-  t.same(refusal(() => traefikInfoCn('Subject%3D%zz')), { error: TraefikInfoError, message: 'bad escaping' })
+  refusedInfo(t, () => traefikInfoCn('Subject%3D%zz'), 'bad escaping', 'a cut-off escape')
 })
 
 test('certificate encodings are strict', async (t) => {
