@@ -1,4 +1,5 @@
-// The README's "How the code is laid out" names real paths: a file moved or renamed fails here.
+// The README's "How the code is laid out" names real paths, and SECURITY.md names real tests: a file
+// moved or a test renamed fails here.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'tap'
@@ -16,4 +17,21 @@ test('every path the README\'s layout section names exists', async (t) => {
   }
   t.ok(paths.size >= 20, `${paths.size} paths named`)
   for (const path of paths) t.ok(existsSync(join(root, path)), path)
+})
+
+test('every test SECURITY.md names as its proof exists, under that title', async (t) => {
+  const security = readFileSync(join(root, 'SECURITY.md'), 'utf8')
+  // `file.test.ts: title`, the title whole or cut short with …, and the span wrapped over lines.
+  const named = [...security.matchAll(/`([\w/.-]+\.test\.ts): ([^`]+)`/g)]
+  t.ok(named.length >= 35, `${named.length} tests named`)
+  for (const [, file, title] of named) {
+    const path = join(root, 'test', file)
+    if (!existsSync(path)) {
+      t.fail(`${file}: no such test file`)
+      continue
+    }
+    const source = readFileSync(path, 'utf8').replaceAll("\\'", "'").replace(/\s+/g, ' ')
+    const words = title.replace(/\s+/g, ' ').replace(/…$/, '')
+    t.ok(source.includes(`('${words}`) || source.includes(`(\`${words}`), `${file}: ${words}`)
+  }
 })
