@@ -26,6 +26,8 @@ describe('options', () => {
     expect<TlsCertAuthOptions>().type.toBeAssignableFrom({ source: 'tls' as const, loginUrl: false as const })
     expect<TlsCertAuthOptions>().type.toBeAssignableFrom({ autoCreate: true as const, findUser: () => null, createUser: () => ({}) })
     expect<TlsCertAuthOptions>().type.toBeAssignableFrom({ saveUser: async () => {}, headers: { cert: 'x-client-cert' } })
+    expect<TlsCertAuthOptions>().type.toBeAssignableFrom({ preset: 'nginx-legacy' as const, headers: { uncheckedSlashForm: true } })
+    expect<TlsCertAuthOptions>().type.toBeAssignableFrom({ source: () => ({ dn: '/CN=alice', uncheckedSlashForm: true }) })
   })
 
   test('impossible mixes do not', () => {
@@ -37,6 +39,7 @@ describe('options', () => {
     expect<TlsCertAuthOptions>().type.not.toBeAssignableFrom({ loginUrl: false as const, findUser: () => null })
     expect<TlsCertAuthOptions>().type.not.toBeAssignableFrom({ preset: 'squid' })
     expect<TlsCertAuthOptions>().type.not.toBeAssignableFrom({ username: 'nickname' })
+    expect<TlsCertAuthOptions>().type.not.toBeAssignableFrom({ headers: { uncheckedSlashForm: 'yes' } })
   })
 })
 
