@@ -32,7 +32,7 @@ const KILLS = existsSync('test/mutation-kills')
 const UNIT_TESTS = tests(
   'identity', 'certificate', 'certificate-fields', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'trust',
   'policy', 'login', 'tls', 'openapi', 'resolver', 'cookie-warnings', 'session-plugins', 'presets',
-  'options', 'suggest', 'faults'
+  'options', 'suggest', 'deadline', 'faults'
 )
 
 const GROUPS = {
@@ -98,7 +98,7 @@ const GROUPS = {
   },
   'rest-wiring': {
     mutate: ['plugin/register.ts', 'plugin/openapi.ts', 'plugin/resolver.ts', 'plugin/deadline.ts', 'plugin/errors.ts'],
-    testFiles: tests('openapi', 'resolver', 'login', 'policy', 'options', 'faults')
+    testFiles: tests('deadline', 'openapi', 'resolver', 'login', 'policy', 'options', 'faults')
   },
   core: {
     mutate: ['plugin/trust.ts', 'plugin/policy.ts', 'plugin/login.ts'],
