@@ -31,7 +31,7 @@ const KILLS = existsSync('test/mutation-kills')
 // type-checked against dist/) and layout.test.ts (README paths): none of them runs plugin/ here.
 const UNIT_TESTS = tests(
   'identity', 'certificate', 'certificate-fields', 'xfcc-traefik', 'attribute-types', 'dn', 'parsing-fast-paths', 'trust',
-  'policy', 'login', 'tls', 'openapi', 'resolver', 'cookie-warnings', 'session-plugins', 'presets',
+  'header-source', 'policy', 'login', 'tls', 'openapi', 'resolver', 'cookie-warnings', 'session-plugins', 'presets',
   'options', 'suggest', 'deadline', 'faults'
 )
 
@@ -94,7 +94,7 @@ const GROUPS = {
   },
   'rest-sources': {
     mutate: ['plugin/sources/headers.ts', 'plugin/sources/custom.ts', 'plugin/sources/tls.ts', 'plugin/sources/index.ts', 'plugin/sources/types.ts'],
-    testFiles: tests('presets', 'login', 'policy', 'trust', 'tls', 'xfcc-traefik')
+    testFiles: tests('header-source', 'presets', 'login', 'policy', 'options', 'trust', 'tls', 'xfcc-traefik')
   },
   'rest-wiring': {
     mutate: ['plugin/register.ts', 'plugin/openapi.ts', 'plugin/resolver.ts', 'plugin/deadline.ts', 'plugin/errors.ts'],

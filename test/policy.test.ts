@@ -233,6 +233,8 @@ test('a source function of the application', async (t) => {
   t.equal((await junkChain.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk in the chain: refused, not 500')
   const junkBesideCa = await buildApp({ source: () => ({ certificate: pki.alice.x509, chain: [Buffer.from('not a certificate'), pki.intermediateCa.x509.raw] }), accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
   t.equal((await junkBesideCa.app.inject({ url: '/accounts/login/' })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'junk beside the pinned CA: the chain proves nothing')
+  const rfc = await buildApp({ source: () => ({ dn: 'CN=erin,O=x', dnFormat: 'rfc4514' }) })
+  t.equal((await rfc.app.inject({ url: '/whoami' })).json().certUser.username, 'erin', 'dnFormat rfc4514')
   const dn = await buildApp({ source: () => ({ dn: '/O=x/CN=erin', dnFormat: 'legacy', uncheckedSlashForm: true }) })
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.username, 'erin')
   t.equal((await dn.app.inject({ url: '/whoami' })).json().certUser.source, 'custom')
@@ -251,8 +253,9 @@ test('a source function that returns anything but null or a well-formed object g
     ['a string', 'CN=admin', /returned a string/],
     ['an array', [{ dn: 'CN=admin' }], /returned an array/],
     ['a dn that is no string', { dn: ['CN=admin'] }, /dn that is not a string/],
-    ['an unknown dnFormat', { dn: 'CN=admin', dnFormat: 'ldap' }, /dnFormat/],
-    ['a chain that is no list of certificates', { dn: 'CN=admin', chain: 'x' }, /chain/],
+    ['an unknown dnFormat', { dn: 'CN=admin', dnFormat: 'ldap' }, /^the source function gave a dnFormat other than auto, rfc4514, legacy$/],
+    ['a chain that is no list of certificates', { dn: 'CN=admin', chain: 'x' }, /^the source function gave a chain that is not an array of certificates$/],
+    ['a chain with one thing that is no certificate', { dn: 'CN=admin', chain: [pki.intermediateCa.x509, 5] }, /^the source function gave a chain that is not an array of certificates$/],
     ['an uncheckedSlashForm that is no boolean', { dn: '/CN=admin', uncheckedSlashForm: 'yes' }, /^the source function gave an uncheckedSlashForm that is not a boolean$/],
     ['PEM text that is no certificate', { certificate: 'junk' }, /failed/]
   ]

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { X509Certificate } from 'node:crypto'
-import type { DnFormat } from '../parse/dn'
+import { DN_FORMATS, type DnFormat } from '../parse/dn'
 import { decodePem } from '../parse/encodings'
 import { ABSENT, ok, refuse, type Result } from '../result'
 import type { CertificateSource, RawCertificate } from './types'
@@ -29,8 +29,6 @@ function isCertificate (value: unknown): value is X509Certificate | Buffer | str
   return typeof value === 'string' || Buffer.isBuffer(value) || value instanceof X509Certificate
 }
 
-const DN_FORMATS: readonly unknown[] = ['auto', 'rfc4514', 'legacy']
-
 /** What is wrong with a source function's answer, or null when it is well-formed. */
 function malformed (found: object): string | null {
   if (typeof (found as { then?: unknown }).then === 'function') return 'returned a promise: it must answer synchronously'
@@ -38,7 +36,7 @@ function malformed (found: object): string | null {
   const { certificate, dn, dnFormat, uncheckedSlashForm, chain } = found as Record<string, unknown>
   if (certificate !== undefined && !isCertificate(certificate)) return 'gave a certificate that is not an X509Certificate, a Buffer or PEM text'
   if (dn !== undefined && typeof dn !== 'string') return 'gave a dn that is not a string'
-  if (dnFormat !== undefined && !DN_FORMATS.includes(dnFormat)) return "gave a dnFormat other than 'auto', 'rfc4514' or 'legacy'"
+  if (dnFormat !== undefined && !(DN_FORMATS as readonly unknown[]).includes(dnFormat)) return `gave a dnFormat other than ${DN_FORMATS.join(', ')}`
   if (uncheckedSlashForm !== undefined && typeof uncheckedSlashForm !== 'boolean') return 'gave an uncheckedSlashForm that is not a boolean'
   if (chain !== undefined && !(Array.isArray(chain) && chain.every(isCertificate))) return 'gave a chain that is not an array of certificates'
   if (certificate === undefined && dn === undefined) return 'gave no certificate and no DN'
