@@ -98,7 +98,7 @@ const GROUPS = {
   },
   'rest-wiring': {
     mutate: ['plugin/register.ts', 'plugin/openapi.ts', 'plugin/resolver.ts', 'plugin/deadline.ts', 'plugin/errors.ts'],
-    testFiles: tests('deadline', 'openapi', 'resolver', 'login', 'policy', 'options', 'faults')
+    testFiles: tests('deadline', 'openapi', 'resolver', 'login', 'policy', 'options', 'presets', 'faults')
   },
   core: {
     mutate: ['plugin/trust.ts', 'plugin/policy.ts', 'plugin/login.ts'],

@@ -102,7 +102,9 @@ test('findUser or createUser that throws, hangs or answers nonsense: a clear err
     if (code !== null) t.equal(response.json().code, code, `${what}: ${code}`)
     t.notOk(response.headers['set-cookie'], `${what}: no cookie`)
     t.equal(store.sessions.size, 0, `${what}: no session written`)
-    t.ok(logs.some((line) => line.level >= 50 && reason.test(JSON.stringify(line))), `${what}: logged`)
+    const line = logs.find((line) => line.level >= 50 && reason.test(JSON.stringify(line)))
+    t.ok(line, `${what}: logged`)
+    if (code !== null) t.equal(line?.username, 'alice', `${what}: the log names the user`)
   }
 })
 

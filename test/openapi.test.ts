@@ -42,6 +42,31 @@ test('routes guarded by requireCertificate carry the mutualTLS requirement and t
   t.same((await app.inject({ url: '/orders/1', headers: certHeaders('CN=alice') })).json(), { id: 'alice' })
 })
 
+test('the documented answers are the error shape Fastify sends, 503 only with isRevoked; a route marked public is guarded', async (t) => {
+  const { app, document } = await documented(mutualTls)
+  const responses = document.paths['/orders/{id}'].get.responses as Record<string, { description: string, content: unknown }>
+  const description = 'No trusted client certificate (FST_TLS_CERT_AUTH_NO_CERTIFICATE)'
+  const string = { type: 'string' }
+  t.same(responses['401'], {
+    description,
+    content: { 'application/json': { schema: { description, type: 'object', properties: { statusCode: { type: 'integer' }, code: string, error: string, message: string } } } }
+  })
+  t.notOk('503' in responses, 'no revocation check, no 503')
+  t.match(app.swagger({ yaml: true }), /\/orders:\n {4}post:\n {6}security:\n {8}- apiKey: \[\]\n {10}clientCertificate: \[\]/,
+    'the route\'s own requirement is kept in the YAML document too')
+
+  const marked = Fastify()
+  await marked.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'orders', version: '1' }, components: mutualTls as object } })
+  // Registered in an encapsulated context of its own, away from the instance that decorates swagger.
+  await marked.register(async (child) => {
+    await child.register(tlsCertAuth, { loginUrl: false })
+    child.get('/orders', { onRequest: child.requireCertificate, schema: { security: [] } }, async () => [])
+  })
+  await marked.ready()
+  t.same((marked.swagger() as unknown as Document).paths['/orders'].get.security, [{ clientCertificate: [] }],
+    'security: [] (no requirement) becomes the certificate\'s requirement')
+})
+
 test('a document-wide requirement is kept beside the certificate', async (t) => {
   const { document } = await documented(mutualTls, { loginUrl: false }, [{ apiKey: [] }])
   t.same(document.paths['/orders/{id}'].get.security, [{ apiKey: [], clientCertificate: [] }])

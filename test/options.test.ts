@@ -154,7 +154,12 @@ test('custom header names, success value, DN format, login URL and session key',
 test('without @fastify/session, registration fails with FST_TLS_CERT_AUTH_NO_SESSION', async (t) => {
   const app = Fastify()
   await app.register(cookie)
-  await t.rejects(async () => { await app.register(tlsCertAuth) }, { code: 'FST_TLS_CERT_AUTH_NO_SESSION' })
+  await t.rejects(async () => { await app.register(tlsCertAuth) }, {
+    code: 'FST_TLS_CERT_AUTH_NO_SESSION',
+    message: exactly('fastify-tls-certificate-auth keeps a logged-in user in a session, and none is registered: register ' +
+      '@fastify/session (with @fastify/cookie) or @fastify/secure-session before it, keep the user your own way ' +
+      'with saveUser, or set loginUrl: false for certificate checks without a login')
+  })
 })
 
 test('debugFakeHeaders act as client headers, only with debug on', async (t) => {

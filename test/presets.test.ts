@@ -197,6 +197,11 @@ test('at startup the plugin logs the header names it trusts, once', async (t) =>
   const optedIn = await buildApp({ preset: 'nginx', headers: { cert: 'x-client-cert' } })
   await optedIn.app.ready()
   t.same(logged(optedIn.logs, 'trusted proxies')[0].headers, ['x-client-cert-valid', 'x-client-cert-dn', 'x-client-cert'])
+  for (const source of ['tls', () => null] as const) {
+    const other = await buildApp({ source })
+    await other.app.ready()
+    t.same(logged(other.logs, 'trusted proxies'), [], `source ${typeof source === 'string' ? source : 'function'}: no header is trusted, none is named`)
+  }
 })
 
 test('the slash form alone is refused; read anyway where uncheckedSlashForm says so, with a warning at startup', async (t) => {

@@ -33,6 +33,42 @@ test('autoCreate creates the user on first login and finds it afterwards', async
   t.equal(store.counts.create, 1)
 })
 
+test('findUser answering undefined is "no such user", like null', async (t) => {
+  const { app } = await buildApp({ findUser: () => undefined })
+  const response = await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })
+  t.equal(response.statusCode, 403)
+  t.equal(response.json().code, 'FST_TLS_CERT_AUTH_USER_NOT_FOUND')
+})
+
+test('a creation that failed is not remembered: the next login creates the user', async (t) => {
+  let attempts = 0
+  const created = new Set<string>()
+  const { app } = await buildApp({
+    autoCreate: true,
+    findUser: (identity) => created.has(identity.username) ? { name: identity.username } : null,
+    createUser: (identity) => {
+      if (++attempts === 1) throw new Error('database is busy')
+      created.add(identity.username)
+      return { name: identity.username }
+    }
+  })
+  t.equal((await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })).statusCode, 500, 'the first creation fails')
+  t.equal((await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })).statusCode, 302, 'the next one is tried afresh')
+  t.equal(attempts, 2)
+})
+
+test('after a failed creation the user is looked up again, and that answer is checked too', async (t) => {
+  let finds = 0
+  const { app, logs } = await buildApp({
+    autoCreate: true,
+    findUser: () => ++finds === 1 ? null : 7,
+    createUser: () => { throw new Error('UNIQUE constraint failed') }
+  })
+  const response = await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })
+  t.equal(response.json().code, 'FST_TLS_CERT_AUTH_BAD_USER')
+  t.match(logged(logs, 'returned a number'), [{ level: 50, username: 'bob', msg: 'client certificate login: findUser returned a number, not a user object or null' }])
+})
+
 test('createUser returning null refuses the login', async (t) => {
   const { app } = await buildApp({ autoCreate: true, findUser: () => null, createUser: () => null })
   const response = await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })
