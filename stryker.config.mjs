@@ -86,7 +86,7 @@ const GROUPS = {
   'rest-options': {
     mutate: ['plugin/options.ts', 'plugin/option-values.ts', 'plugin/suggest.ts', 'plugin/sources/header-options.ts', 'plugin/sources/presets.ts'],
     // The login's and the policy's options are tested beside what they do.
-    testFiles: tests('suggest', 'options', 'presets', 'policy', 'login', 'resolver', 'faults')
+    testFiles: tests('suggest', 'options', 'presets', 'header-source', 'policy', 'login', 'resolver', 'faults')
   },
   'rest-identity': {
     mutate: ['plugin/identity.ts', 'plugin/identity-reader.ts', 'plugin/result.ts', 'plugin/guard.ts'],

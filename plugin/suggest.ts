@@ -9,7 +9,8 @@ export function distance (a: string, b: string): number {
     const current = [i]
     for (let j = 1; j <= y.length; j++) {
       current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1))
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) current[j] = Math.min(current[j], before[j - 2] + 1)
+      // A transposition; at the first character x[-1] or y[-1] is undefined, equal to no character.
+      if (x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) current[j] = Math.min(current[j], before[j - 2] + 1)
     }
     before = previous
     previous = current

@@ -75,6 +75,15 @@ test('Envoy: Chain serves caFingerprints, and a DN header of your own is checked
     'an XFCC element without Subject leaves the DN header to be checked against Cert')
 })
 
+test('a Google Cloud load balancer\'s chain header serves caFingerprints', async (t) => {
+  const pki = await sharedPki()
+  const { app } = await buildApp({ preset: 'gcp', accept: { caFingerprints: [pki.intermediateCa.x509.fingerprint256] } })
+  const sent = { 'x-client-cert-present': 'true', 'x-client-cert-chain-verified': 'true', 'x-client-cert-leaf': `:${pki.alice.derBase64}:` }
+  t.equal((await app.inject({ url: LOGIN, headers: sent })).json().code, 'FST_TLS_CERT_AUTH_CA_NOT_ACCEPTED', 'no chain')
+  const withChain = await app.inject({ url: LOGIN, headers: { ...sent, 'x-client-cert-chain': `:${pki.intermediateCa.derBase64}:` } })
+  t.equal(withChain.statusCode, 302)
+})
+
 test('Traefik\'s Info header is read only when nothing better came', async (t) => {
   const pki = await sharedPki()
   const info = 'Subject%3D%22CN%3Dadmin%22%3BIssuer%3D%22CN%3DTest Intermediate CA%22'

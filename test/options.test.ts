@@ -126,9 +126,23 @@ test('registering the plugin twice is this plugin\'s own error', async (t) => {
 })
 
 test('options Fastify passes to every plugin are accepted', async (t) => {
-  const { app } = await buildApp({ prefix: '/x', logLevel: 'warn' } as tlsCertAuth.TlsCertAuthOptions)
+  const { app } = await buildApp({ prefix: '/x', logLevel: 'warn', logSerializers: {} } as tlsCertAuth.TlsCertAuthOptions)
   await app.ready()
   t.pass()
+})
+
+test('header sets that name only some headers, where that is enough, register', async (t) => {
+  for (const options of [
+    { preset: 'traefik', headers: { info: 'x-info' } }, // the certificate, or Traefik's Info
+    { preset: 'traefik', headers: { cert: null, info: 'x-info' } }, // Info alone
+    { preset: 'nginx-legacy', headers: { dn: null, cert: 'x-client-cert' } }, // the certificate alone: no slash form read
+    { preset: 'nginx-legacy', headers: { dn: null, info: 'x-info' } } // no DN header, so no slash form either
+  ] as const) {
+    const { app } = await buildApp(options)
+    await app.ready()
+    t.pass(JSON.stringify(options))
+  }
+  t.match(SLASH_FORM_NEEDS_CERTIFICATE, /^the slash form \('legacy'\) is read only with the certificate to check it: forward it \(headers\.cert, e\.g\. 'x-client-cert' beside nginx's \$ssl_client_escaped_cert\), send RFC 2253 \(nginx's \$ssl_client_s_dn, preset 'nginx'\), or accept a CN that ends in spaces or is no string being read wrong with headers\.uncheckedSlashForm: true$/)
 })
 
 test('custom header names, success value, DN format, login URL and session key', async (t) => {
@@ -267,7 +281,15 @@ test('each option error names the option and says what is wrong, in whole', asyn
     [{ preset: 'envoy', headers: { chain: 'x-chain' } }, 'headers.chain: XFCC carries its own Chain'],
     [{ headers: { dn: null } }, 'headers: name at least one of dn, cert or info'],
     [{ debug: true, debugFakeHeaders: { HTTP_X_CLIENT_CERT_DN: 1 } }, 'debugFakeHeaders.HTTP_X_CLIENT_CERT_DN: expected a string'],
-    [{ debug: true, debugFakeHeaders: { 'x dn': 'CN=a' } }, 'debugFakeHeaders.x dn: "x dn" is not a header name']
+    [{ debug: true, debugFakeHeaders: { 'x dn': 'CN=a' } }, 'debugFakeHeaders.x dn: "x dn" is not a header name'],
+    [{ loginRedirectUrl: 5 }, 'loginRedirectUrl: expected a string'],
+    [{ autoCreate: true, findUser: () => null, createUser: 'x' }, 'createUser: expected a function'],
+    [{ sessionKey: 5 }, 'sessionKey: expected a string'],
+    [{ saveUser: 'x' }, 'saveUser: expected a function'],
+    [{ debugFakeHeaders: 'x' }, 'debugFakeHeaders: expected an object'],
+    [{ accept: { constructor: 'x' } }, 'accept.constructor: "constructor" is never an option key'],
+    [{ debugFakeHeaders: { prototype: 'x' } }, 'debugFakeHeaders.prototype: "prototype" is never an option key'],
+    [{ headers: { dn: 5 } }, 'headers.dn: expected a header name, or null']
   ]
   for (const [options, message] of cases) {
     const error = await buildApp(options as tlsCertAuth.TlsCertAuthOptions).then(() => null, (caught: Error) => caught)

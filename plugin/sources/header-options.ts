@@ -76,7 +76,8 @@ export function readHeaderOptions (preset: PresetName | undefined, headers: Head
   }
   // A configuration that could never log anyone in fails here rather than at every request.
   if (result.dnFormat === 'legacy' && result.dn !== null && result.cert === null && !result.uncheckedSlashForm) {
-    invalid(preset === 'nginx-legacy' && headers?.dnFormat === undefined ? 'preset' : 'headers.dnFormat', SLASH_FORM_NEEDS_CERTIFICATE)
+    // Legacy without headers.dnFormat: only the nginx-legacy preset is.
+    invalid(headers?.dnFormat === undefined ? 'preset' : 'headers.dnFormat', SLASH_FORM_NEEDS_CERTIFICATE)
   }
   return result
 }
