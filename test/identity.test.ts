@@ -39,7 +39,8 @@ test('each username rule says exactly why it finds no name', async (t) => {
 test('a DN alone: no certificate fields, and the slash form only where it may be read unchecked', async (t) => {
   const result = buildIdentity({ source: 'headers', dn: 'CN=alice,O=Example' }, 'cn')
   t.match(result, { status: 'ok' })
-  const { identity } = (result as { value: Identified }).value
+  const { identity, chain } = (result as { value: Identified }).value
+  t.same(chain, [], 'no CA certificates came with it')
   t.same({ ...identity }, {
     dn: 'CN=alice,O=Example',
     subject: [[{ type: 'CN', value: 'alice' }], [{ type: 'O', value: 'Example' }]],
