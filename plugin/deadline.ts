@@ -11,7 +11,6 @@ const SWEEP_MS = 25
 function sweep (): void {
   const now = Date.now()
   for (const entry of pending) {
-    // Stryker disable next-line EqualityOperator: the bound holds to within a sweep either way
     if (entry.expires <= now) {
       pending.delete(entry)
       entry.expire()

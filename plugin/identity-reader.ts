@@ -10,7 +10,7 @@ export interface IdentityReader {
   current: (request: FastifyRequest) => CertIdentity | null
   /** Source → identity → the checks that need no I/O, once per request. */
   read: (request: FastifyRequest) => Result<Identified>
-  /** Every check, `accept.isRevoked` included: what the login and `requireCertificate` act on. Only when `revocable`. */
+  /** Every check, `accept.isRevoked` included: what the login and `requireCertificate` act on. */
   accepted: (request: FastifyRequest) => Promise<Result<Identified>>
   /** Whether `accepted` must run before `current` may answer (an `isRevoked` check is set). */
   revocable: boolean
@@ -68,11 +68,10 @@ export function identityReader (source: CertificateSource, usernameRule: Usernam
     },
     async accepted (request) {
       const result = read(request)
-      if (result.status !== 'ok' || request[kRevocationChecked]) return result
+      if (isRevoked === null || result.status !== 'ok' || request[kRevocationChecked]) return result
       let refusal: Refused | undefined
       try {
-        // Asked only of a revocable reader (`revocable`), which has isRevoked.
-        refusal = await checkRevoked(result.value.identity, isRevoked as NonNullable<typeof isRevoked>)
+        refusal = await checkRevoked(result.value.identity, isRevoked)
       } catch (error) {
         // Unknown is not "not revoked": fail closed, and say it is the check that failed.
         refusal = refuse(`accept.isRevoked failed: ${(error as Error).message}`, FST_TLS_CERT_AUTH_REVOCATION_UNKNOWN)

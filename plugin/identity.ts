@@ -51,14 +51,16 @@ export function parseSubject (text: string, format: DnFormat): DistinguishedName
 }
 
 /**
- * The slash form cannot show two things: a CN that ends in spaces (Node trims a header value's,
- * so `root   ` arrives as `root`) and a CN that is no string (OpenSSL writes its content bytes as
- * if they were text). Only the certificate tells, so without one such a DN is refused unless the
- * source was told to read it anyway. A debug fake header is typed by the developer, not written
- * by OpenSSL nor trimmed by Node.
+ * Why a DN text cannot be read without the certificate, or null. The slash form cannot show a CN
+ * that ends in spaces (Node trims a header value's, so `root   ` arrives as `root`), a CN that is
+ * no string (OpenSSL writes its content bytes as if they were text), nor, from an OpenSSL before
+ * 3.0, a `/` inside a value. Only the certificate tells, so without one such a DN is refused unless
+ * the source was told to read it anyway.
  */
-function slashFormUnchecked (raw: RawCertificate, text: string, format: DnFormat): boolean {
-  return isSlashForm(text, format) && raw.uncheckedSlashForm !== true && raw.source !== 'debug'
+function slashFormAlone (raw: RawCertificate, text: string, format: DnFormat, which: string): string | null {
+  if (!isSlashForm(text, format) || raw.uncheckedSlashForm === true) return null
+  return `${which} in OpenSSL's slash form with no certificate to check it: forward the certificate, or send the DN ` +
+    'in RFC 2253 (uncheckedSlashForm: true reads it anyway)'
 }
 
 // C0 controls, DEL and C1 controls: `admin\0.evil` must not reach a user store that ends strings at
@@ -126,9 +128,10 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
   try {
     if (raw.der !== undefined) facts = new CertificateFacts(raw.der)
     const format = raw.dnFormat ?? 'auto'
-    if (facts === null && raw.dn !== undefined && slashFormUnchecked(raw, raw.dn, format)) {
-      return refuse('a DN in OpenSSL\'s slash form with no certificate to check it: forward the certificate, or send ' +
-        'the DN in RFC 2253 (uncheckedSlashForm: true reads it anyway)')
+    if (facts === null) {
+      const alone = (raw.dn === undefined ? null : slashFormAlone(raw, raw.dn, format, 'a DN')) ??
+        (raw.issuerDn === undefined ? null : slashFormAlone(raw, raw.issuerDn, 'auto', 'an issuer DN'))
+      if (alone !== null) return refuse(alone)
     }
     const fromHeader = raw.subject ?? (raw.dn === undefined ? undefined : parseSubject(raw.dn, format))
     if (facts !== null && fromHeader !== undefined && !sameDN(facts.subject, fromHeader)) {
@@ -155,8 +158,7 @@ export function buildIdentity (raw: RawCertificate, usernameRule: UsernameRule):
     subject,
     // Several CNs: every tool picks a different one, so we refuse to pick.
     cn: cns.length === 1 ? cns[0] : null,
-    // Stryker disable next-line StringLiteral: set from the rule below before anyone can read it
-    username: '',
+    username: '', // until the rule below names it; a username function sees it empty
     source: raw.source,
     issuer,
     get serialNumber () { return facts?.serialNumber ?? null },

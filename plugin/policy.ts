@@ -76,7 +76,6 @@ function signedByPinnedCa (certificate: X509Certificate, chain: Buffer[], pinned
   }
   let current = certificate
   // Each step climbs one verified signature; a chain cannot be longer than its certificates.
-  // Stryker disable next-line EqualityOperator: one step more can only revisit a CA already found not pinned
   for (let step = 0; step < cas.length; step++) {
     const issuer = cas.find((ca) => current.checkIssued(ca.x509) && current.verify(ca.x509.publicKey))
     if (issuer === undefined) return false
@@ -97,7 +96,6 @@ const ACCEPT_CHECKS = {
     },
     refuses: ({ identity: { validFrom, validTo } }, skew, now) => {
       // Only a DN arrived: the dates are unknown, and unknown is not valid.
-      // Stryker disable next-line ConditionalExpression,LogicalOperator: the two dates are known together or not at all
       if (validFrom === null || validTo === null) return 'validity dates unknown: no certificate was forwarded'
       if (now + skew < validFrom.getTime() || now - skew > validTo.getTime()) {
         return `outside its validity period (${validFrom.toISOString()} to ${validTo.toISOString()})`
@@ -135,7 +133,6 @@ const ACCEPT_CHECKS = {
     keys: ['fingerprints'],
     read: (accept) => fingerprints(accept.fingerprints, 'fingerprints'),
     refuses: ({ identity: { fingerprint256 } }, allowed) => {
-      // Stryker disable next-line ConditionalExpression: a set of fingerprints never has null either
       if (fingerprint256 === null || !allowed.has(fingerprint256)) return 'fingerprint not in accept.fingerprints'
     },
     error: FST_TLS_CERT_AUTH_FINGERPRINT_NOT_ACCEPTED

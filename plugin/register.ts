@@ -61,7 +61,6 @@ export async function register (fastify: FastifyInstance, pluginOptions: TlsCert
   fastify.decorate('requireCertificate', requireCertificate)
   documentGuardedRoutes(fastify, requireCertificate, identities.revocable)
   const { loginUrl } = config
-  // Stryker disable next-line ConditionalExpression,BooleanLiteral: no path equals false; the hooks would only cost time
   if (loginUrl !== false) {
     fastify.decorateRequest(kDelivery, null)
     fastify.addHook('onRequest', loginHook({ ...config, loginUrl }, identities, createResolver(config)))

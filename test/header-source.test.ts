@@ -84,6 +84,22 @@ test('a Google Cloud load balancer\'s chain header serves caFingerprints', async
   t.equal(withChain.statusCode, 302)
 })
 
+test('uncheckedSlashForm is the DN header\'s, and a debug fake DN\'s: never an XFCC Subject\'s or a real header\'s beside fakes', async (t) => {
+  const envoy = await buildApp({ preset: 'envoy', headers: { dn: 'x-client-dn', uncheckedSlashForm: true } })
+  const who = async (app: typeof envoy.app, headers: Record<string, string>) => (await app.inject({ url: '/whoami', headers })).json().certUser?.username ?? null
+  t.equal(await who(envoy.app, { 'x-client-dn': '/O=x/CN=bob' }), 'bob', 'the DN header, as told')
+  t.equal(await who(envoy.app, { 'x-client-dn': 'CN=bob', 'x-forwarded-client-cert': 'By=a;Subject="/O=x/CN=admin"' }), null,
+    'an XFCC Subject in the slash form is not read unchecked')
+
+  const before = process.env.NODE_ENV
+  process.env.NODE_ENV = 'development'
+  t.teardown(() => { process.env.NODE_ENV = before })
+  const partial = await buildApp({ debug: true, debugFakeHeaders: { HTTP_X_CLIENT_CERT_VALID: 'SUCCESS' } })
+  t.equal(await who(partial.app, { 'x-client-cert-dn': '/O=x/CN=root' }), null, 'a real slash-form DN beside a fake verify header')
+  const faked = await buildApp({ debug: true, debugFakeHeaders: { HTTP_X_CLIENT_CERT_VALID: 'SUCCESS', HTTP_X_CLIENT_CERT_DN: '/C=AU/O=Example/CN=alice' } })
+  t.equal(await who(faked.app, {}), 'alice', 'the Django documentation\'s fake DN, typed by the developer')
+})
+
 test('Traefik\'s Info header is read only when nothing better came', async (t) => {
   const pki = await sharedPki()
   const info = 'Subject%3D%22CN%3Dadmin%22%3BIssuer%3D%22CN%3DTest Intermediate CA%22'

@@ -1,5 +1,9 @@
+import type { FastifyRequest } from 'fastify'
 import { test } from 'tap'
 import { buildIdentity, type Identified, type UsernameRule } from '../plugin/identity'
+import { identityReader, kIdentityResult } from '../plugin/identity-reader'
+import { readPolicy } from '../plugin/policy'
+import { ok } from '../plugin/result'
 import type { RawCertificate } from '../plugin/sources/types'
 import * as der from './helpers/der'
 
@@ -34,6 +38,7 @@ test('each username rule says exactly why it finds no name', async (t) => {
   t.equal(outcome(dn('CN=x'), () => null), 'the username function gave no name')
   t.equal(outcome(dn('CN=x'), () => 'a\u0085b'), 'the name from the username function holds a control character')
   t.equal(outcome(dn('CN=x'), () => ''), 'the name from the username function is empty')
+  t.equal(outcome(dn('CN=x'), (identity) => `[${identity.username}]`), 'username []', 'while the rule runs, username is empty')
 })
 
 test('a DN alone: no certificate fields, and the slash form only where it may be read unchecked', async (t) => {
@@ -65,7 +70,11 @@ test('a DN alone: no certificate fields, and the slash form only where it may be
   t.equal(outcome({ source: 'headers', dn: slash, dnFormat: 'legacy' }), unchecked, 'legacy')
   t.equal(outcome({ source: 'custom', dn: slash, uncheckedSlashForm: false }), unchecked, 'a source function')
   t.equal(outcome({ source: 'headers', dn: slash, uncheckedSlashForm: true }), 'username alice', 'told to read it anyway')
-  t.equal(outcome({ source: 'debug', dn: slash }), 'username alice', 'a debug fake header, typed by the developer')
+  t.equal(outcome({ source: 'debug', dn: slash }), unchecked, 'whatever the source: it must say uncheckedSlashForm')
+  t.equal(outcome({ source: 'headers', dn: 'CN=alice', issuerDn: '/O=Example/CN=CA' }),
+    'an issuer DN in OpenSSL\'s slash form with no certificate to check it: forward the certificate, or send the DN in ' +
+    'RFC 2253 (uncheckedSlashForm: true reads it anyway)', 'the issuer DN too')
+  t.equal(outcome({ source: 'headers', dn: 'CN=alice', issuerDn: '/O=Example/CN=CA', uncheckedSlashForm: true }), 'username alice')
   t.equal(outcome({ source: 'headers', dn: slash, dnFormat: 'rfc4514' }),
     'unreadable certificate or DN: Malformed distinguished name: bad attribute type "/O" in "/O=Example/CN=alice"', 'rfc4514 never reads it')
   t.equal(outcome({ source: 'headers', dn: 'CN=alice', dnFormat: 'legacy', uncheckedSlashForm: true }),
@@ -78,4 +87,13 @@ test('a DN alone: no certificate fields, and the slash form only where it may be
   t.equal(outcome({ source: 'headers', dn: '/O=Example/CN=admin', der: certificate }), 'the subject DN header and the forwarded certificate disagree')
   t.equal(outcome({ source: 'headers', dn: slash, der: certificate, issuerDn: 'CN=Throwaway CA' }), 'username alice', 'the issuer agrees')
   t.equal(outcome({ source: 'headers', dn: slash, der: certificate, issuerDn: 'CN=Another CA' }), 'the issuer DN header and the forwarded certificate disagree')
+})
+
+test('without isRevoked, accepted() is read(): nothing to wait for, nothing refused for it', async (t) => {
+  const reader = identityReader(() => ok({ source: 'custom', dn: 'CN=alice' }), 'cn', readPolicy(undefined))
+  const request = { [kIdentityResult]: null } as unknown as FastifyRequest
+  t.equal(reader.revocable, false)
+  const accepted = await reader.accepted(request)
+  t.equal(accepted, reader.read(request))
+  t.match(accepted, { status: 'ok', value: { identity: { username: 'alice' } } })
 })

@@ -67,6 +67,19 @@ test('the documented answers are the error shape Fastify sends, 503 only with is
     'security: [] (no requirement) becomes the certificate\'s requirement')
 })
 
+test('a swagger transform that copies each route\'s schema keeps the requirement', async (t) => {
+  const app = Fastify()
+  await app.register(swagger, {
+    openapi: { openapi: '3.1.0', info: { title: 'orders', version: '1' }, components: mutualTls as object },
+    transform: ({ schema, url }) => ({ schema: { ...schema }, url })
+  })
+  await app.register(tlsCertAuth, { loginUrl: false })
+  app.get('/orders', { onRequest: app.requireCertificate }, async () => [])
+  await app.ready()
+  t.same((app.swagger() as unknown as Document).paths['/orders'].get.security, [{ clientCertificate: [] }])
+  t.match(app.swagger({ yaml: true }), /\/orders:\n {4}get:\n {6}security:\n {8}- clientCertificate: \[\]/, 'in every later document too')
+})
+
 test('a document-wide requirement is kept beside the certificate', async (t) => {
   const { document } = await documented(mutualTls, { loginUrl: false }, [{ apiKey: [] }])
   t.same(document.paths['/orders/{id}'].get.security, [{ apiKey: [], clientCertificate: [] }])

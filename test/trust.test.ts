@@ -1,3 +1,5 @@
+import { Agent, get } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'tap'
 import { compileTrust } from '../plugin/trust'
 import { buildApp, certHeaders, logged } from './helpers/app'
@@ -52,6 +54,28 @@ test('trustedProxies as a list or a function', async (t) => {
   t.ok(unixSocket(undefined), 'a function can trust a peer on a Unix socket, which has no address')
   const truthy = compileTrust(() => 'yes' as unknown as boolean)
   t.notOk(truthy('192.0.2.1'), 'only a real true trusts')
+})
+
+test('a peer is asked about once per connection: kept-alive requests reuse the answer', async (t) => {
+  const asked: Array<string | undefined> = []
+  const { app } = await buildApp({ trustedProxies: (address) => { asked.push(address); return address === '127.0.0.1' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await app.close() })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/whoami`
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => { agent.destroy() })
+  const username = async (via: Agent | false): Promise<string> => await new Promise((resolve, reject) => {
+    get(url, { agent: via, headers: certHeaders('CN=alice') }, (response) => {
+      let body = ''
+      response.on('data', (chunk: Buffer) => { body += chunk.toString() })
+      response.on('end', () => { resolve(JSON.parse(body).certUser?.username) })
+    }).on('error', reject)
+  })
+  t.equal(await username(agent), 'alice')
+  t.equal(await username(agent), 'alice')
+  t.same(asked, ['127.0.0.1'], 'two requests on one connection: asked once')
+  t.equal(await username(false), 'alice')
+  t.same(asked, ['127.0.0.1', '127.0.0.1'], 'a new connection is asked again')
 })
 
 test('trustedProxies in the plugin options: a comma-separated string with spaces, or a function', async (t) => {

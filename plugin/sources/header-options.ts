@@ -29,9 +29,9 @@ function headerName (value: string, name: string): string {
 }
 
 export const SLASH_FORM_NEEDS_CERTIFICATE = "the slash form ('legacy') is read only with the certificate to check " +
-  "it: forward it (headers.cert, e.g. 'x-client-cert' beside nginx's $ssl_client_escaped_cert), send RFC 2253 " +
-  "(nginx's $ssl_client_s_dn, preset 'nginx'), or accept a CN that ends in spaces or is no string " +
-  'being read wrong with headers.uncheckedSlashForm: true'
+  "it: forward it (headers.cert: 'x-client-cert', with the proxy setting that header on every request: nginx's " +
+  "proxy_set_header X-Client-Cert $ssl_client_escaped_cert), send RFC 2253 (nginx's $ssl_client_s_dn, preset " +
+  "'nginx'), or accept the slash form's blind spots with headers.uncheckedSlashForm: true"
 
 /** The preset's header set with the `headers` option laid over it, field by field. */
 export function readHeaderOptions (preset: PresetName | undefined, headers: HeaderOptions | undefined): HeaderSet {

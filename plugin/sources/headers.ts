@@ -23,7 +23,6 @@ export interface HeaderSourceConfig {
  * have been that. The slash form (`/…`) has no escapes to restore.
  */
 function headerText (value: string): string {
-  // Stryker disable next-line Regex: ASCII read as latin1 then as UTF-8 is the same text
   const text = /^[\x00-\x7f]*$/.test(value) ? value : decodeUtf8(Buffer.from(value, 'latin1')) // eslint-disable-line no-control-regex
   let end = text.length
   while (text.charCodeAt(end - 1) === 0x5c) end-- // the backslashes it ends with (charCodeAt(-1) is NaN)
@@ -40,7 +39,6 @@ function repeatedHeaders (rawHeaders: string[], wanted: string[], lengths: Set<n
   const seen: string[] = []
   const repeated: string[] = []
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    // Stryker disable next-line ConditionalExpression: a shortcut; the wanted list decides
     if (!lengths.has(rawHeaders[i].length)) continue
     const name = rawHeaders[i].toLowerCase()
     if (!wanted.includes(name)) continue
@@ -60,8 +58,11 @@ function readXfccElement (raw: RawCertificate, header: string, which: 'first' | 
   if (pem !== undefined) [raw.der] = decoders.pem(pem)
   if (chain !== undefined) raw.chain = decoders.pem(chain).slice(1)
   if (subject !== undefined) {
-    raw.dn = subject // RFC 2253, as Envoy writes it
+    // RFC 2253, as Envoy writes it; older Envoy documentation shows the slash form, which only a
+    // Cert beside it can check (uncheckedSlashForm is for the DN header, not for this one).
+    raw.dn = subject
     raw.dnFormat = 'auto'
+    raw.uncheckedSlashForm = false
   }
 }
 
@@ -74,7 +75,8 @@ function readMaterial (config: HeaderSourceConfig, read: (name: string | null) =
     if (dn !== undefined) {
       raw.dn = headerText(dn)
       raw.dnFormat = headers.dnFormat
-      raw.uncheckedSlashForm = headers.uncheckedSlashForm
+      // A debug fake DN is typed by the developer: neither written by an OpenSSL nor trimmed by Node.
+      raw.uncheckedSlashForm = headers.uncheckedSlashForm || config.fakeHeaders.has(headers.dn as string)
     }
     const issuerDn = read(headers.issuerDn)
     if (issuerDn !== undefined) raw.issuerDn = headerText(issuerDn)
@@ -104,9 +106,10 @@ function readMaterial (config: HeaderSourceConfig, read: (name: string | null) =
 
 /** Logged at startup where a DN in OpenSSL's slash form may be read without a certificate to check it. */
 export const SLASH_FORM_WARNING = 'fastify-tls-certificate-auth: headers.uncheckedSlashForm reads a DN in OpenSSL\'s slash ' +
-  'form with no certificate to check it, so a CN that ends in spaces (which Node trims) or is no string (which ' +
-  'OpenSSL prints as text) logs in as another name. Prefer RFC 2253 (nginx\'s $ssl_client_s_dn, preset \'nginx\'), ' +
-  'or forward the certificate (headers.cert)'
+  'form with no certificate to check it: a CN that ends in spaces (which Node trims) or is no string (which OpenSSL ' +
+  'prints as text) logs in as another name, and behind a proxy built with OpenSSL before 3.0 (or LibreSSL, ' +
+  'BoringSSL), which writes / inside a value raw, a certificate without a CN whose O is x/CN=admin logs in as ' +
+  'admin. Prefer RFC 2253 (nginx\'s $ssl_client_s_dn, preset \'nginx\'), or forward the certificate (headers.cert)'
 
 /** Every header a set reads but the chain list, which alone may come as several lines. */
 function singleHeaderNames (headers: HeaderSet): string[] {
@@ -155,12 +158,10 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
       if (!fakeHeaders.has(name)) fromClient = true
     }
     if (!present) return ABSENT
-    // A header the set does not read (null) has no index, and values[undefined] is undefined.
-    const read = (name: string | null): string | undefined => values[indexOf.get(name as string) as number]
+    const read = (name: string | null): string | undefined => name === null ? undefined : values[indexOf.get(name) as number]
     if (fromClient) {
       const { socket } = request
       let peerTrusted = trustedSocket.get(socket)
-      // Stryker disable next-line ConditionalExpression: a cache; asking again gives the same answer
       if (peerTrusted === undefined) {
         peerTrusted = trusted(socket.remoteAddress)
         trustedSocket.set(socket, peerTrusted)
@@ -203,7 +204,6 @@ export function headerSource (config: HeaderSourceConfig): CertificateSource {
     if (material === undefined) {
       material = readMaterial(config, read, source)
       // The oldest entry goes first; `as string`: the map is full, so it has a first key.
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: how much is kept, not what is read
       if (materials.size >= MATERIALS_KEPT) materials.delete(materials.keys().next().value as string)
       materials.set(key, material)
     }

@@ -7,7 +7,6 @@ import type { CertificateSource, RawCertificate } from './types'
 function issuerChain (leaf: DetailedPeerCertificate): Buffer[] {
   const chain: Buffer[] = []
   // Node ends a verified chain at a self-signed root, its own issuer; undefined is a guard.
-  // Stryker disable next-line ConditionalExpression: see above
   for (let cert = leaf; cert.issuerCertificate !== undefined && cert.issuerCertificate !== cert;) {
     cert = cert.issuerCertificate
     chain.push(cert.raw)
