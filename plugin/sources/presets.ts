@@ -18,8 +18,9 @@ export interface HeaderSet {
   dnFormat: DnFormat
   /**
    * Read a DN in OpenSSL's slash form even with no certificate forwarded to check it. Off: such a
-   * DN is refused, because two kinds of CN read wrong in it (a CN ending in spaces, which Node
-   * trims from the header; a CN that is no string, which OpenSSL prints as text).
+   * DN is refused, because some names read wrong in it (a CN ending in spaces, which Node trims
+   * from the header; a CN that is no string, which OpenSSL prints as text; a `/` inside a value,
+   * which an OpenSSL before 3.0 writes raw).
    */
   uncheckedSlashForm: boolean
   /** The issuer DN header, for `accept.issuers` when no certificate is forwarded. */
