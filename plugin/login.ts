@@ -132,7 +132,7 @@ function sessionSaver (sessionKey: string): SaveUser {
     // regenerate() may replace request.session: read it again.
     const store = (): void => { sessionOf(request)?.set(sessionKey, user) }
     const regenerated = sessionOf(request)?.regenerate()
-    // Stryker disable next-line ConditionalExpression: a synchronous regenerate stored a tick later is the same login
+    // A synchronous regenerate could be stored a tick later just as well; a promise must be awaited.
     if (isThenable(regenerated)) return Promise.resolve(regenerated).then(store)
     store()
   }
