@@ -118,7 +118,9 @@ test('a verify value that is no success: a failure is logged (cut to 200 charact
   const nginx = await buildApp()
   const long = 'FAILED:' + 'x'.repeat(300)
   await nginx.app.inject({ url: '/whoami', headers: certHeaders('CN=alice', long) })
-  t.match(logged(nginx.logs, 'not verified'), [{ level: 30, verify: long.slice(0, 200) }])
+  const [line] = logged(nginx.logs, 'not verified')
+  t.equal(line.level, 30)
+  t.equal(line.verify, long.slice(0, 200), 'the first 200 characters, no more')
 })
 
 test('a require header with another value: no certificate, said at debug level', async (t) => {
