@@ -132,15 +132,16 @@ test('options Fastify passes to every plugin are accepted', async (t) => {
 })
 
 test('header sets that name only some headers, where that is enough, register', async (t) => {
-  for (const options of [
-    { preset: 'traefik', headers: { info: 'x-info' } }, // the certificate, or Traefik's Info
-    { preset: 'traefik', headers: { cert: null, info: 'x-info' } }, // Info alone
-    { preset: 'nginx-legacy', headers: { dn: null, cert: 'x-client-cert' } }, // the certificate alone: no slash form read
-    { preset: 'nginx-legacy', headers: { dn: null, info: 'x-info' } } // no DN header, so no slash form either
+  for (const [options, trusted] of [
+    [{ preset: 'traefik', headers: { info: 'x-info' } }, ['x-forwarded-tls-client-cert', 'x-info']], // the certificate, or Traefik's Info
+    [{ preset: 'traefik', headers: { cert: null, info: 'x-info' } }, ['x-info']], // Info alone
+    // The certificate alone: no slash form read.
+    [{ preset: 'nginx-legacy', headers: { dn: null, cert: 'x-client-cert' } }, ['x-client-cert-valid', 'x-client-cert']],
+    [{ preset: 'nginx-legacy', headers: { dn: null, info: 'x-info' } }, ['x-client-cert-valid', 'x-info']] // no DN header, so no slash form either
   ] as const) {
-    const { app } = await buildApp(options)
+    const { app, logs } = await buildApp(options)
     await app.ready()
-    t.pass(JSON.stringify(options))
+    t.same(logged(logs, 'trusted proxies')[0]?.headers, trusted, `${JSON.stringify(options)}: registered, reading these headers`)
   }
   t.equal(SLASH_FORM_NEEDS_CERTIFICATE, "the slash form ('legacy') is read only with the certificate to check it: forward it " +
     "(headers.cert: 'x-client-cert', with the proxy setting that header on every request: nginx's proxy_set_header X-Client-Cert " +
