@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
 import { CertificateFacts, type SubjectAltName } from './parse/certificate'
-import { attributeValues, formatDN, parseDN, sameDN, type DistinguishedName, type DnFormat } from './parse/dn'
+import { attributeValues, formatDN, isSlashForm, parseDN, sameDN, type DistinguishedName, type DnFormat } from './parse/dn'
 import { ok, refuse, type Result } from './result'
 import type { RawCertificate } from './sources/types'
 
@@ -41,8 +41,6 @@ export interface Identified {
   identity: CertIdentity
   chain: Buffer[]
 }
-
-const isSlashForm = (text: string, format: DnFormat): boolean => format === 'legacy' || (format === 'auto' && text.startsWith('/'))
 
 /** A DN in RFC 4514 order: the legacy slash form writes the most general RDN first. */
 export function parseSubject (text: string, format: DnFormat): DistinguishedName {

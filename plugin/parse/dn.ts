@@ -347,6 +347,10 @@ function parseLegacy (input: string): DistinguishedName {
   return dn
 }
 
+/** Whether `parseDN` reads this text in OpenSSL's slash form: `legacy`, or `auto` meeting a leading `/`. */
+export const isSlashForm = (input: string, format: DnFormat): boolean =>
+  format === 'legacy' || (format === 'auto' && input.charCodeAt(0) === SLASH)
+
 /**
  * Parse a distinguished name into its RDNs, in the order written. `auto` reads the OpenSSL slash
  * form when the string starts with `/`, RFC 4514 otherwise. Invalid input throws
@@ -354,7 +358,7 @@ function parseLegacy (input: string): DistinguishedName {
  */
 export function parseDN (input: string, format: DnFormat = 'auto'): DistinguishedName {
   if (typeof input !== 'string') throw new FST_TLS_CERT_AUTH_BAD_DN('not a string')
-  if (format === 'legacy' || (format === 'auto' && input.charCodeAt(0) === SLASH)) {
+  if (isSlashForm(input, format)) {
     if (input.charCodeAt(0) !== SLASH) fail(input, 'a legacy DN starts with /')
     return parseLegacy(input)
   }
