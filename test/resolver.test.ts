@@ -66,7 +66,8 @@ test('after a failed creation the user is looked up again, and that answer is ch
   })
   const response = await app.inject({ url: LOGIN, headers: certHeaders('CN=bob') })
   t.equal(response.json().code, 'FST_TLS_CERT_AUTH_BAD_USER')
-  t.match(logged(logs, 'returned a number'), [{ level: 50, username: 'bob', msg: 'client certificate login: findUser returned a number, not a user object or null' }])
+  t.same(logged(logs, 'returned a number').map(({ level, username, msg }) => [level, username, msg]),
+    [[50, 'bob', 'client certificate login: findUser returned a number, not a user object or null']])
 })
 
 test('createUser returning null refuses the login', async (t) => {
